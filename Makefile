@@ -1,0 +1,30 @@
+# Lanyard: `make run` runs the main job, `make test` runs every test.
+SWIFT ?= swift
+DATA ?= .lanyard
+
+.PHONY: deps build release run test unit-test interop-test bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product lanyard
+
+run: release
+	.build/release/lanyard up --data $(DATA)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(MAKE) unit-test interop-test
+
+unit-test:
+	$(SWIFT) test --skip-build --parallel
+
+interop-test:
+	LANYARD_BIN=$(CURDIR)/.build/debug/lanyard .venv/bin/python -m pytest -q Tests/Interop
+
+clean:
+	rm -rf .build .venv

@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Lanyard",
+    products: [
+        .executable(name: "lanyard", targets: ["lanyard"]),
+        .library(name: "AlibabaCloudSigning", targets: ["AlibabaCloudSigning"]),
+        .library(name: "AlibabaCloudCredentials", targets: ["AlibabaCloudCredentials"]),
+        .library(name: "AlibabaCloudOSS", targets: ["AlibabaCloudOSS"]),
+    ],
+    targets: [
+        // Debian C libraries, through module maps.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+
+        // Digests, HMAC, AES-GCM and randomness over libcrypto.
+        .target(name: "LanyardCrypto", dependencies: ["CCrypto"], swiftSettings: swiftSettings),
+        // Canonical strings and signatures: RPC V1, ACS3, OSS V1 and V4 (client and server).
+        .target(name: "AlibabaCloudSigning", dependencies: ["LanyardCrypto"], swiftSettings: swiftSettings),
+        // SDK: credential providers, the default chain, refreshing cache.
+        .target(name: "AlibabaCloudCredentials", dependencies: ["AlibabaCloudSigning"], swiftSettings: swiftSettings),
+        // SDK: OSS client.
+        .target(
+            name: "AlibabaCloudOSS", dependencies: ["AlibabaCloudSigning", "AlibabaCloudCredentials", "LanyardCrypto"],
+            swiftSettings: swiftSettings),
+
+        // Server: the RAM policy language (pure, no I/O).
+        .target(name: "LanyardPolicy", swiftSettings: swiftSettings),
+        // Server: SQLite-backed storage behind protocols.
+        .target(name: "LanyardStore", dependencies: ["CSQLite"], swiftSettings: swiftSettings),
+        // Server: HTTP on libmicrohttpd.
+        .target(name: "LanyardHTTP", dependencies: ["CMicroHTTPD"], swiftSettings: swiftSettings),
+        // Server: RAM, STS (and later ECI) RPC APIs, token sealing, audit, metrics.
+        .target(
+            name: "LanyardControlPlane",
+            dependencies: ["LanyardPolicy", "LanyardStore", "LanyardHTTP", "AlibabaCloudSigning", "LanyardCrypto"],
+            swiftSettings: swiftSettings),
+        // Server: the OSS-compatible object service.
+        .target(
+            name: "LanyardObjectStore",
+            dependencies: [
+                "LanyardControlPlane", "LanyardPolicy", "LanyardStore", "LanyardHTTP", "AlibabaCloudSigning",
+                "LanyardCrypto",
+            ],
+            swiftSettings: swiftSettings),
+        // Server: pod sandboxes, the in-pod metadata service, credential rotation.
+        .target(
+            name: "LanyardNode", dependencies: ["LanyardControlPlane", "LanyardStore", "LanyardHTTP", "CYAML"],
+            swiftSettings: swiftSettings),
+        // The CLI.
+        .executableTarget(
+            name: "lanyard",
+            dependencies: [
+                "LanyardControlPlane", "LanyardObjectStore", "LanyardNode", "AlibabaCloudCredentials",
+                "AlibabaCloudOSS", "AlibabaCloudSigning",
+            ],
+            swiftSettings: swiftSettings),
+
+        .testTarget(name: "LanyardCryptoTests", dependencies: ["LanyardCrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "AlibabaCloudSigningTests", dependencies: ["AlibabaCloudSigning"], swiftSettings: swiftSettings),
+        .testTarget(name: "LanyardPolicyTests", dependencies: ["LanyardPolicy"], swiftSettings: swiftSettings),
+        .testTarget(name: "LanyardStoreTests", dependencies: ["LanyardStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "LanyardHTTPTests", dependencies: ["LanyardHTTP"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LanyardControlPlaneTests", dependencies: ["LanyardControlPlane"], swiftSettings: swiftSettings),
+    ]
+)

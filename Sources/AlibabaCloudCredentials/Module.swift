@@ -1,0 +1,1 @@
+// AlibabaCloudCredentials: under construction.

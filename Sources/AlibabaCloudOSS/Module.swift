@@ -1,0 +1,1 @@
+// AlibabaCloudOSS: under construction.

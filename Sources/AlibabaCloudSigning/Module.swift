@@ -1,0 +1,1 @@
+// AlibabaCloudSigning: under construction.

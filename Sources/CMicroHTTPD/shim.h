@@ -1,0 +1,7 @@
+// Umbrella header: the Debian microhttpd library as seen from Swift.
+#include <sys/types.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <microhttpd.h>

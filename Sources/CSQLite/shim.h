@@ -1,0 +1,2 @@
+// Umbrella header: the Debian sqlite3 library as seen from Swift.
+#include <sqlite3.h>

@@ -1,0 +1,2 @@
+// Umbrella header: the Debian yaml library as seen from Swift.
+#include <yaml.h>

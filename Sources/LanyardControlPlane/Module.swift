@@ -1,0 +1,1 @@
+// LanyardControlPlane: under construction.

@@ -1,0 +1,1 @@
+// LanyardHTTP: under construction.

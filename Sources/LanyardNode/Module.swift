@@ -1,0 +1,1 @@
+// LanyardNode: under construction.

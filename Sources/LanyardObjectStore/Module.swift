@@ -1,0 +1,1 @@
+// LanyardObjectStore: under construction.

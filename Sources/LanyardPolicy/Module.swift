@@ -1,0 +1,1 @@
+// LanyardPolicy: under construction.

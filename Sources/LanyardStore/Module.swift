@@ -1,0 +1,1 @@
+// LanyardStore: under construction.
