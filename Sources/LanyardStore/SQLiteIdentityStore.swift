@@ -2,6 +2,9 @@ import Foundation
 import Synchronization
 
 /// ``IdentityStore`` on a SQLite file (WAL, pooled connections, one write transaction per method).
+///
+/// Names of users, roles and policies are unique ignoring ASCII case, as in RAM: lookups with any casing
+/// find the entity, and records always carry the name as it was created.
 public final class SQLiteIdentityStore: IdentityStore {
     private let database: SQLiteDatabase
     private let limits: IdentityLimits
@@ -18,27 +21,27 @@ public final class SQLiteIdentityStore: IdentityStore {
                     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
                     account_id TEXT NOT NULL, create_date INTEGER NOT NULL);
                 CREATE TABLE users (
-                    name TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
+                    name TEXT PRIMARY KEY COLLATE NOCASE, id TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
                     mobile_phone TEXT NOT NULL, email TEXT NOT NULL, comments TEXT NOT NULL,
                     create_date INTEGER NOT NULL, update_date INTEGER NOT NULL);
                 CREATE TABLE access_keys (
-                    id TEXT PRIMARY KEY, user_name TEXT REFERENCES users(name) ON UPDATE CASCADE,
+                    id TEXT PRIMARY KEY, user_name TEXT COLLATE NOCASE REFERENCES users(name) ON UPDATE CASCADE,
                     sealed_secret BLOB NOT NULL, status TEXT NOT NULL, create_date INTEGER NOT NULL);
                 CREATE INDEX access_keys_by_user ON access_keys(user_name);
                 CREATE TABLE roles (
-                    name TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, description TEXT NOT NULL,
+                    name TEXT PRIMARY KEY COLLATE NOCASE, id TEXT NOT NULL UNIQUE, description TEXT NOT NULL,
                     trust_document TEXT NOT NULL, max_session_duration INTEGER NOT NULL,
                     create_date INTEGER NOT NULL, update_date INTEGER NOT NULL);
                 CREATE TABLE policies (
-                    name TEXT PRIMARY KEY, description TEXT NOT NULL, default_version INTEGER NOT NULL,
+                    name TEXT PRIMARY KEY COLLATE NOCASE, description TEXT NOT NULL, default_version INTEGER NOT NULL,
                     next_version INTEGER NOT NULL, create_date INTEGER NOT NULL, update_date INTEGER NOT NULL);
                 CREATE TABLE policy_versions (
-                    policy_name TEXT NOT NULL REFERENCES policies(name) ON DELETE CASCADE,
+                    policy_name TEXT NOT NULL COLLATE NOCASE REFERENCES policies(name) ON DELETE CASCADE,
                     number INTEGER NOT NULL, document TEXT NOT NULL, create_date INTEGER NOT NULL,
                     PRIMARY KEY (policy_name, number));
                 CREATE TABLE attachments (
-                    principal_type TEXT NOT NULL, principal_name TEXT NOT NULL,
-                    policy_type TEXT NOT NULL, policy_name TEXT NOT NULL, attach_date INTEGER NOT NULL,
+                    principal_type TEXT NOT NULL, principal_name TEXT NOT NULL COLLATE NOCASE,
+                    policy_type TEXT NOT NULL, policy_name TEXT NOT NULL COLLATE NOCASE, attach_date INTEGER NOT NULL,
                     PRIMARY KEY (principal_type, principal_name, policy_type, policy_name));
                 CREATE INDEX attachments_by_policy ON attachments(policy_type, policy_name);
                 """)
@@ -155,7 +158,7 @@ public final class SQLiteIdentityStore: IdentityStore {
         try write { connection throws(StoreError) in
             guard try userExists(name, connection) else { throw notExist("User", "user") }
             if user.userName != name {
-                if try userExists(user.userName, connection) {
+                if user.userName.lowercased() != name.lowercased(), try userExists(user.userName, connection) {
                     throw StoreError(code: "EntityAlreadyExists.User", message: "The user does already exist.")
                 }
                 try connection.run(
@@ -543,22 +546,25 @@ public final class SQLiteIdentityStore: IdentityStore {
 
     public func attach(_ attachment: AttachmentRecord) throws(StoreError) {
         let (type, entity) = Self.principalColumns(attachment.principal)
-        let name = attachment.principal.name
         try write { connection throws(StoreError) in
-            let exists =
-                switch attachment.principal {
-                case .user: try userExists(name, connection)
-                case .role: try roleExists(name, connection)
-                }
-            guard exists else { throw notExist(type, entity) }
-            if attachment.policyKind == .custom, try policyRow(attachment.policyName, connection) == nil {
-                throw notExist("Policy", "policy")
+            let table = type == "User" ? "users" : "roles"
+            guard
+                let name = try connection.first(
+                    "SELECT name FROM \(table) WHERE name = ?", [.text(attachment.principal.name)], { row in row.text(0) })
+            else { throw notExist(type, entity) }
+            var policyName = attachment.policyName
+            if attachment.policyKind == .custom {
+                guard
+                    let canonical = try connection.first(
+                        "SELECT name FROM policies WHERE name = ?", [.text(policyName)], { row in row.text(0) })
+                else { throw notExist("Policy", "policy") }
+                policyName = canonical
             }
             if try connection.first(
                 """
                 SELECT 1 FROM attachments WHERE principal_type = ? AND principal_name = ? AND policy_type = ?
                 AND policy_name = ?
-                """, [.text(type), .text(name), .text(attachment.policyKind.rawValue), .text(attachment.policyName)],
+                """, [.text(type), .text(name), .text(attachment.policyKind.rawValue), .text(policyName)],
                 { _ in true }) != nil
             {
                 throw StoreError(
@@ -585,7 +591,7 @@ public final class SQLiteIdentityStore: IdentityStore {
                 INSERT INTO attachments (principal_type, principal_name, policy_type, policy_name, attach_date)
                 VALUES (?, ?, ?, ?, ?)
                 """,
-                [.text(type), .text(name), .text(attachment.policyKind.rawValue), .text(attachment.policyName),
+                [.text(type), .text(name), .text(attachment.policyKind.rawValue), .text(policyName),
                  seconds(attachment.attachDate)])
         }
     }

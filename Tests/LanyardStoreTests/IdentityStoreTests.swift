@@ -226,7 +226,7 @@ private func expectCode(_ code: String, sourceLocation: SourceLocation = #_sourc
         expectCode("EntityNotExist.User") { try attach(.user("Nope"), .custom, "A") }
         try attach(.role("R"), .custom, "B")
         expectCode("LimitExceeded.Role.Policy") { try attach(.role("R"), .custom, "C") }
-        try attach(.user("u"), .custom, "A")
+        try attach(.user("U"), .custom, "a")  // names match ignoring case; records keep the created casing
 
         let documents = try temp.store.attachedPolicies(.role("R"))
         #expect(documents.count == 3)
@@ -245,6 +245,18 @@ private func expectCode(_ code: String, sourceLocation: SourceLocation = #_sourc
                 == ["AliyunOSSReadOnlyAccess", "B"])
         #expect(try temp.store.policy(named: "A") == nil)
         #expect(try temp.store.policyVersions(policyName: "A").isEmpty)
+    }
+
+    @Test func namesAreUniqueIgnoringCase() throws {
+        let temp = try TemporaryStore()
+        try temp.store.createRole(role("ECIRamRoleTest"))
+        expectCode("EntityAlreadyExists.Role") { try temp.store.createRole(role("eciramroletest")) }
+        #expect(try temp.store.role(named: "ecIRAMroleTEST")?.roleName == "ECIRamRoleTest")
+        try temp.store.createUser(user("alice"))
+        var renamed = user("alice")
+        renamed.userName = "Alice"
+        try temp.store.updateUser(named: "alice", to: renamed)
+        #expect(try temp.store.user(named: "ALICE")?.userName == "Alice")
     }
 
     @Test func concurrentWritersAllCommit() throws {
