@@ -62,35 +62,35 @@ public enum PercentEncoding {
     /// Form decoding of a query or `application/x-www-form-urlencoded` component: `+` becomes a space and
     /// `%XX` is decoded. Returns nil for a truncated or non-hex escape or for bytes that are not UTF-8.
     public static func decodeForm(_ s: String) -> String? {
-        decode(Substring(s).utf8, plusAsSpace: true)
+        var s = s
+        return s.withUTF8 { decode($0[...], plusAsSpace: true) }
     }
 
     /// Decodes `%XX` escapes only (a `+` stays a `+`), as for URL paths. Returns nil for a malformed escape
     /// or for bytes that are not UTF-8.
     public static func decode(_ s: String) -> String? {
-        decode(Substring(s).utf8, plusAsSpace: false)
+        var s = s
+        return s.withUTF8 { decode($0[...], plusAsSpace: false) }
     }
 
-    static func decode(_ utf8: Substring.UTF8View, plusAsSpace: Bool) -> String? {
-        if !utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) {
-            return String(Substring(utf8))
+    static func decode(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, plusAsSpace: Bool) -> String? {
+        guard bytes.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) else {
+            return String(validating: bytes, as: UTF8.self)
         }
         var out = [UInt8]()
-        out.reserveCapacity(utf8.count)
-        var index = utf8.startIndex
-        while index != utf8.endIndex {
-            let byte = utf8[index]
+        out.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        let end = bytes.endIndex
+        while index < end {
+            let byte = bytes[index]
             if byte == UInt8(ascii: "%") {
-                let first = utf8.index(after: index)
-                guard first != utf8.endIndex else { return nil }
-                let second = utf8.index(after: first)
-                guard second != utf8.endIndex, let high = hexValue(utf8[first]), let low = hexValue(utf8[second])
+                guard index + 2 < end, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
                 else { return nil }
                 out.append(high << 4 | low)
-                index = utf8.index(after: second)
+                index += 3
             } else {
                 out.append(plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
-                index = utf8.index(after: index)
+                index += 1
             }
         }
         return String(validating: out, as: UTF8.self)
@@ -100,21 +100,33 @@ public enum PercentEncoding {
     /// parameters without `=` (value `""`). Empty segments (`a=1&&b=2`) are skipped. A component that cannot
     /// be decoded is kept as received, so it can only ever fail a signature check, never pass one.
     public static func parseQuery(_ raw: String) -> [(name: String, value: String)] {
-        var result: [(name: String, value: String)] = []
-        for segment in raw.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            if let equals = segment.firstIndex(of: UInt8(ascii: "=")) {
-                let name = segment[..<equals]
-                let value = segment[segment.index(after: equals)...]
-                result.append((decodeOrKeep(name), decodeOrKeep(value)))
-            } else {
-                result.append((decodeOrKeep(segment), ""))
+        var raw = raw
+        return raw.withUTF8 { buffer in
+            var result: [(name: String, value: String)] = []
+            var segmentStart = 0
+            var equals: Int?
+            for index in 0...buffer.count {
+                if index == buffer.count || buffer[index] == UInt8(ascii: "&") {
+                    if index > segmentStart {
+                        if let equals {
+                            result.append(
+                                (decodeOrKeep(buffer[segmentStart..<equals]), decodeOrKeep(buffer[(equals + 1)..<index])))
+                        } else {
+                            result.append((decodeOrKeep(buffer[segmentStart..<index]), ""))
+                        }
+                    }
+                    segmentStart = index + 1
+                    equals = nil
+                } else if equals == nil && buffer[index] == UInt8(ascii: "=") {
+                    equals = index
+                }
             }
+            return result
         }
-        return result
     }
 
-    private static func decodeOrKeep(_ utf8: Substring.UTF8View) -> String {
-        decode(utf8, plusAsSpace: true) ?? String(Substring(utf8))
+    private static func decodeOrKeep(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String {
+        decode(bytes, plusAsSpace: true) ?? String(decoding: bytes, as: UTF8.self)
     }
 
     /// Builds a query string from pairs with RFC 3986 encoding, in the given order; a nil value is written
