@@ -69,6 +69,8 @@ let package = Package(
         .testTarget(name: "LanyardStoreTests", dependencies: ["LanyardStore"], swiftSettings: swiftSettings),
         .testTarget(name: "LanyardHTTPTests", dependencies: ["LanyardHTTP"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "LanyardControlPlaneTests", dependencies: ["LanyardControlPlane"], swiftSettings: swiftSettings),
+            name: "LanyardControlPlaneTests",
+            dependencies: ["LanyardControlPlane", "LanyardPolicy", "LanyardHTTP", "AlibabaCloudSigning"],
+            swiftSettings: swiftSettings),
     ]
 )

@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import Foundation
 import LanyardStore
 
@@ -203,7 +204,7 @@ public final class ControlPlane: Sendable {
             [
                 ("caller", "lanyard-node"), ("roleArn", core.roleArn(role.record.roleName)),
                 ("roleSessionName", sessionName), ("issuedAccessKeyId", credentials.accessKeyId),
-                ("expiration", Timestamps.iso8601(credentials.expiration)), ("sessionPolicy", policy != nil),
+                ("expiration", SigningTime.iso8601(credentials.expiration)), ("sessionPolicy", policy != nil),
             ])
         return credentials
     }

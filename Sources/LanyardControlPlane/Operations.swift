@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import Foundation
 import Synchronization
 
@@ -32,7 +33,7 @@ struct EventLog: Sendable {
     func log(_ level: String, _ message: String, _ fields: [(String, any Sendable)] = []) {
         let precise = now().timeIntervalSince1970
         var pairs: [(String, any Sendable)] = [
-            ("time", Timestamps.iso8601(Date(timeIntervalSince1970: precise))), ("level", level), ("msg", message),
+            ("time", SigningTime.iso8601(Date(timeIntervalSince1970: precise))), ("level", level), ("msg", message),
         ]
         pairs.append(contentsOf: fields)
         sink.write(JSONText.object(pairs))
@@ -60,7 +61,7 @@ final class AuditTrail: Sendable {
 
     /// Appends one event: `{"time":...,"event":...,<fields>}`.
     func record(_ event: String, _ fields: [(String, any Sendable)]) {
-        var pairs: [(String, any Sendable)] = [("time", Timestamps.iso8601(now())), ("event", event)]
+        var pairs: [(String, any Sendable)] = [("time", SigningTime.iso8601(now())), ("event", event)]
         pairs.append(contentsOf: fields)
         var bytes = Array(JSONText.object(pairs).utf8)
         bytes.append(10)

@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import Foundation
 import LanyardStore
 
@@ -66,7 +67,7 @@ struct RAMService: RPCService {
 
     var now: Date { Date(timeIntervalSince1970: core.now().timeIntervalSince1970.rounded(.down)) }
 
-    static func date(_ date: Date) -> String { Timestamps.iso8601(date) }
+    static func date(_ date: Date) -> String { SigningTime.iso8601(date) }
 
     /// Marker/MaxItems of a List call: MaxItems 1–1000, default 100.
     func page(_ request: RPCRequest) throws(RPCError) -> (marker: String?, limit: Int) {

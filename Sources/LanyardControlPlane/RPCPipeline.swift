@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import Foundation
 import LanyardCrypto
 import Synchronization
@@ -202,7 +203,7 @@ struct RPCPipeline: HTTPHandler {
     }
 
     private func checkTimestamp(_ text: String) throws(RPCError) -> Date {
-        guard let timestamp = Timestamps.parse(text) else {
+        guard let timestamp = SigningTime.parseISO8601(text) else {
             throw RPCError(
                 status: 400, code: "InvalidTimeStamp.Format",
                 message: "Specified time stamp or date value is not well formatted.")

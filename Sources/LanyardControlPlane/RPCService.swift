@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import Foundation
 
 /// One authenticated POP RPC call, as a service sees it.
@@ -56,7 +57,7 @@ public struct RPCRequest: Sendable {
     public func conditionContext(now: Date) -> [String: [String]] {
         var context: [String: [String]] = [
             "acs:SourceIp": [sourceIp],
-            "acs:CurrentTime": [Timestamps.iso8601(now)],
+            "acs:CurrentTime": [SigningTime.iso8601(now)],
             "acs:SecureTransport": [secureTransport ? "true" : "false"],
         ]
         if let userAgent { context["acs:UserAgent"] = [userAgent] }

@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import Foundation
 
 /// STS 2015-04-01: AssumeRole and GetCallerIdentity.
@@ -90,7 +91,7 @@ struct STSService: RPCService {
             [
                 ("requestId", request.requestId), ("caller", request.caller.arn), ("accessKeyId", request.accessKeyId),
                 ("roleArn", core.roleArn(role.record.roleName)), ("roleSessionName", sessionName),
-                ("issuedAccessKeyId", credentials.accessKeyId), ("expiration", Timestamps.iso8601(credentials.expiration)),
+                ("issuedAccessKeyId", credentials.accessKeyId), ("expiration", SigningTime.iso8601(credentials.expiration)),
                 ("sessionPolicy", policyDocument != nil), ("sourceIp", request.sourceIp),
             ])
         var result: [String: any Sendable] = [
@@ -99,7 +100,7 @@ struct STSService: RPCService {
             ] as [String: any Sendable],
             "Credentials": [
                 "AccessKeyId": credentials.accessKeyId, "AccessKeySecret": credentials.accessKeySecret,
-                "SecurityToken": credentials.securityToken, "Expiration": Timestamps.iso8601(credentials.expiration),
+                "SecurityToken": credentials.securityToken, "Expiration": SigningTime.iso8601(credentials.expiration),
             ] as [String: any Sendable],
         ]
         if let sourceIdentity = request.optional("SourceIdentity") { result["SourceIdentity"] = sourceIdentity }
