@@ -65,6 +65,11 @@ let package = Package(
 
         .testTarget(name: "LanyardCryptoTests", dependencies: ["LanyardCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "AlibabaCloudSigningTests", dependencies: ["AlibabaCloudSigning"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AlibabaCloudCredentialsTests", dependencies: ["AlibabaCloudCredentials"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AlibabaCloudOSSTests", dependencies: ["AlibabaCloudOSS", "AlibabaCloudCredentials"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "LanyardPolicyTests", dependencies: ["LanyardPolicy"], swiftSettings: swiftSettings),
         .testTarget(name: "LanyardStoreTests", dependencies: ["LanyardStore"], swiftSettings: swiftSettings),
         .testTarget(name: "LanyardHTTPTests", dependencies: ["LanyardHTTP"], swiftSettings: swiftSettings),
