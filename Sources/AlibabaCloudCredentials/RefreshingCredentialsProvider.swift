@@ -102,6 +102,9 @@ public final class RefreshingCredentialsProvider: CredentialsProvider {
         return try await task.value
     }
 
+    /// Whether a fetch is running (for tests).
+    var refreshInFlight: Bool { state.withLock { $0.inFlight != nil } }
+
     private enum Step {
         case serve(Credentials)
         case wait(Task<Credentials, any Error>)
