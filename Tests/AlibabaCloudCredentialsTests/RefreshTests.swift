@@ -1,3 +1,4 @@
+import AlibabaCloudTestSupport
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import AlibabaCloudCredentials
+import AlibabaCloudTestSupport
 import Foundation
 
 /// An in-process stand-in for the metadata service at 100.100.100.200, on 127.0.0.1.

@@ -8,37 +8,43 @@ import Foundation
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 over plain POSIX sockets, one thread per connection,
 /// `Connection: close` on every response. For tests only: it never binds anything but loopback.
-final class TestHTTPServer: @unchecked Sendable {
-    struct Request: Sendable {
-        var method: String
-        var target: String  // path and query as sent
-        var headers: [String: String]  // lower-cased names
-        var body: Data
+public final class TestHTTPServer: @unchecked Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var target: String  // path and query as sent
+        public var headers: [String: String]  // lower-cased names
+        public var body: Data
 
-        var path: String { String(target.prefix { $0 != "?" }) }
+        public var path: String { String(target.prefix { $0 != "?" }) }
     }
 
-    struct Response: Sendable {
-        var status: Int
-        var headers: [(String, String)] = []
-        var body: Data = Data()
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: Data
 
-        static func text(_ status: Int, _ text: String) -> Response {
+        public init(status: Int, headers: [(String, String)] = [], body: Data = Data()) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
+        public static func text(_ status: Int, _ text: String) -> Response {
             Response(status: status, headers: [("Content-Type", "text/plain")], body: Data(text.utf8))
         }
-        static func json(_ status: Int, _ text: String) -> Response {
+        public static func json(_ status: Int, _ text: String) -> Response {
             Response(status: status, headers: [("Content-Type", "application/json")], body: Data(text.utf8))
         }
     }
 
-    let port: Int
+    public let port: Int
     private let listener: Int32
     private let handler: @Sendable (Request) -> Response
     private let finished = DispatchSemaphore(value: 0)
 
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
-    init(handler: @escaping @Sendable (Request) -> Response) throws {
+    public init(handler: @escaping @Sendable (Request) -> Response) throws {
         self.handler = handler
         #if canImport(Glibc)
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -70,7 +76,7 @@ final class TestHTTPServer: @unchecked Sendable {
     }
 
     /// Stops accepting and waits for the accept loop to end.
-    func shutdown() {
+    public func shutdown() {
         #if canImport(Glibc)
             _ = Glibc.shutdown(listener, Int32(SHUT_RDWR))
         #else
@@ -140,28 +146,28 @@ final class TestHTTPServer: @unchecked Sendable {
 }
 
 /// A lock-protected value for test bookkeeping.
-final class Box<Value>: @unchecked Sendable {
+public final class Box<Value>: @unchecked Sendable {
     private var value: Value
     private let lock = NSLock()
 
-    init(_ value: Value) { self.value = value }
+    public init(_ value: Value) { self.value = value }
 
-    func with<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    public func with<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
         return try body(&value)
     }
 
-    var current: Value { with { $0 } }
+    public var current: Value { with { $0 } }
 }
 
 /// A clock the test moves by hand.
-final class ManualClock: Sendable {
+public final class ManualClock: Sendable {
     private let time: Box<Date>
 
-    init(_ start: Date = Date(timeIntervalSince1970: 1_700_000_000)) { time = Box(start) }
+    public init(_ start: Date = Date(timeIntervalSince1970: 1_700_000_000)) { time = Box(start) }
 
-    var now: Date { time.current }
+    public var now: Date { time.current }
 
-    func advance(_ seconds: TimeInterval) { time.with { $0 += seconds } }
+    public func advance(_ seconds: TimeInterval) { time.with { $0 += seconds } }
 }
