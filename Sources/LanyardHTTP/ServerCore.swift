@@ -51,7 +51,8 @@ final class RequestContext {
         case awaitingHead
         case collecting(limit: Int, then: @Sendable (HTTPRequest) -> HTTPResponse)
         case streaming(any HTTPBodySink)
-        /// The response is decided; the rest of the body is read and dropped before it is sent.
+        /// The response is decided; the rest of the body is read and dropped before it is sent
+        /// (libmicrohttpd 0.9.75 refuses to queue a response in the middle of a body).
         case draining(HTTPResponse)
         case responded
     }
@@ -76,6 +77,13 @@ extension ServerCore {
             request.head = head
             switch handler.begin(head) {
             case .respond(let response):
+                // libmicrohttpd closes a connection whose response was queued before the end of the request;
+                // so a bodiless request is answered on the next call (keep-alive survives), while a request
+                // with a body is answered at once (its body is never read; the connection then closes).
+                guard Self.hasBody(head) else {
+                    request.stage = .draining(response)
+                    return .YES
+                }
                 request.stage = .responded
                 return Self.queue(response, on: connection, method: head.method)
             case .collect(let limit, let then):
@@ -129,6 +137,13 @@ extension ServerCore {
             size.pointee = 0
             return .YES
         }
+    }
+
+    /// Whether the request announces a body (a positive Content-Length, or any Transfer-Encoding).
+    static func hasBody(_ head: HTTPRequestHead) -> Bool {
+        if head.headers.contains("Transfer-Encoding") { return true }
+        guard let length = head.headers["Content-Length"] else { return false }
+        return length != "0"
     }
 
     private func makeHead(_ request: RequestContext, connection: OpaquePointer,

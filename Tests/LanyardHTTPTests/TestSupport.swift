@@ -33,12 +33,15 @@ final class RawClient {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, host: String = "127.0.0.1") throws {
+    convenience init(port: Int, host: String = "127.0.0.1") throws {
+        self.init(fd: try Self.connected(port: port, host: host))
+    }
+
+    /// A connected socket; closed here on failure (the instance owns it only once `init(fd:)` ran).
+    private static func connected(port: Int, host: String) throws -> Int32 {
         let family = host.contains(":") ? AF_INET6 : AF_INET
-        fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket") }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let connected: Int32
         if family == AF_INET {
             var address = sockaddr_in()
@@ -66,6 +69,7 @@ final class RawClient {
             Glibc.close(fd)
             throw TestFailure("connect: \(String(cString: strerror(number)))")
         }
+        return fd
     }
 
     /// Wraps an already-connected socket.
