@@ -14,6 +14,8 @@ public final class Acceptor: Sendable {
         var nextID = 0
         var stopped = false
         var thread: pthread_t?
+        /// Callers of `removeListener` waiting until the thread no longer polls the removed socket.
+        var waiters: [DispatchSemaphore] = []
     }
 
     private let server: HTTPServer
@@ -62,16 +64,21 @@ public final class Acceptor: Sendable {
     }
 
     /// Stops accepting on `socket` and closes it; returns false if it was not a listener of this acceptor.
+    /// On return the port no longer accepts connections (the accept thread has let go of the socket).
     @discardableResult
     public func removeListener(socket: Int32) -> Bool {
+        let waiter = DispatchSemaphore(value: 0)
         let removed = state.withLock { state -> Bool in
             guard let id = state.listeners.first(where: { $0.value.fd == socket })?.key else { return false }
             state.listeners[id] = nil
             close(socket)
+            state.waiters.append(waiter)
             return true
         }
-        if removed { poke() }
-        return removed
+        guard removed else { return false }
+        poke()
+        waiter.wait()
+        return true
     }
 
     /// Stops the thread, closes every listener (accepted connections stay with the server). Idempotent.
@@ -116,6 +123,8 @@ public final class Acceptor: Sendable {
                     fds.append(pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0))
                     ids.append(id)
                 }
+                for waiter in state.waiters { waiter.signal() }
+                state.waiters = []
                 return state.stopped
             }
             if stopped { return }

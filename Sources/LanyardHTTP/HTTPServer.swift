@@ -46,7 +46,7 @@ public struct HTTPServerConfiguration: Sendable {
 
     /// Creates a configuration; threads default to the number of processors.
     public init(listen: Listen, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                connectionLimit: Int = 1024, timeoutSeconds: Int = 60, connectionMemoryLimit: Int = 64 * 1024) {
+                connectionLimit: Int = 1024, timeoutSeconds: Int = 60, connectionMemoryLimit: Int = 32 * 1024) {
         self.listen = listen
         self.threads = threads
         self.connectionLimit = connectionLimit
