@@ -42,6 +42,23 @@ func loopbackListener() throws -> (fd: Int32, port: Int) {
         }
     }
 
+    @Test func handingOverANonSocketOrAfterShutdownFails() throws {
+        let server = try Self.taggedServer()
+        var ends: [Int32] = [-1, -1]
+        #expect(pipe(&ends) == 0)
+        defer { close(ends[1]) }
+        #expect { try server.addConnection(socket: ends[0], tag: 1) } throws: { error in
+            (error as? HTTPServerError)?.code == "AddConnectionFailed"
+        }
+        server.shutdown()
+        var pair: [Int32] = [-1, -1]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        defer { close(pair[1]) }
+        #expect { try server.addConnection(socket: pair[0], tag: 1) } throws: { error in
+            (error as? HTTPServerError)?.code == "ServerStopped"
+        }
+    }
+
     @Test func acceptorTagsConnectionsByListener() async throws {
         let server = try Self.taggedServer()
         defer { server.shutdown() }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LanyardHTTP
 
@@ -45,5 +46,34 @@ import Testing
         let head = HTTPRequestHead(method: "GET", target: target, headers: .init(), remoteAddress: "")
         #expect(head.rawPath == path)
         #expect(head.rawQuery == query)
+    }
+}
+
+@Suite struct AddressTextTests {
+    static func text(family: Int32, _ address: String) -> String {
+        if family == AF_INET {
+            var value = sockaddr_in()
+            value.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, address, &value.sin_addr)
+            return withUnsafePointer(to: &value) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Sockets.addressText($0) }
+            }
+        }
+        var value = sockaddr_in6()
+        value.sin6_family = sa_family_t(AF_INET6)
+        inet_pton(AF_INET6, address, &value.sin6_addr)
+        return withUnsafePointer(to: &value) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Sockets.addressText($0) }
+        }
+    }
+
+    @Test(arguments: [
+        (AF_INET, "10.1.2.3", "10.1.2.3"),
+        (AF_INET6, "::1", "::1"),
+        (AF_INET6, "fd00::5", "fd00::5"),
+        (AF_INET6, "::ffff:100.100.100.200", "100.100.100.200"),
+    ])
+    func formatsAddresses(family: Int32, input: String, expected: String) {
+        #expect(Self.text(family: family, input) == expected)
     }
 }
