@@ -108,7 +108,8 @@ public enum HTTPBodyDisposition: Sendable {
 
 /// Receives a streamed request body, chunk by chunk, on the connection's worker thread.
 public protocol HTTPBodySink: AnyObject, Sendable {
-    /// Consumes a chunk (valid only during the call). Returning a response stops the upload and sends it.
+    /// Consumes a chunk (valid only during the call). Returning a response stops the upload: the rest of the
+    /// body is read and dropped, then that response is sent; neither `finish()` nor `abort()` follows.
     func write(_ chunk: UnsafeRawBufferPointer) -> HTTPResponse?
     /// The body is complete; returns the response to send.
     func finish() -> HTTPResponse
