@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import Foundation
 
 /// A set of Alibaba Cloud credentials: a long-term AccessKey pair, or an STS triple with an expiry.
@@ -28,7 +29,7 @@ public struct Credentials: Sendable, Hashable, CustomStringConvertible {
     /// A log-safe description: the key ID and provider, never the secret or token.
     public var description: String {
         "Credentials(accessKeyId: \(accessKeyId), provider: \(providerName)"
-            + (expiration.map { ", expiration: \(ISO8601UTC.format($0))" } ?? "") + ")"
+            + (expiration.map { ", expiration: \(SigningTime.iso8601($0))" } ?? "") + ")"
     }
 }
 
@@ -77,70 +78,4 @@ public struct CredentialsError: Error, Sendable, Hashable, CustomStringConvertib
     public static let expired = "CredentialsExpired"
     /// Every provider of a chain failed.
     public static let chainExhausted = "NoCredentialsFound"
-}
-
-/// Strict UTC timestamps `YYYY-MM-DDTHH:MM:SSZ` as used by the metadata service and STS
-/// (fractional seconds are accepted on input).
-public enum ISO8601UTC {
-    /// Parses `2024-11-08T09:44:50Z` (or with `.sss` fractions); nil when malformed.
-    public static func parse(_ text: String) -> Date? {
-        let u = Array(text.utf8)
-        guard u.count >= 20, u[4] == 0x2D, u[7] == 0x2D, u[10] == 0x54, u[13] == 0x3A, u[16] == 0x3A,
-            u.last == 0x5A
-        else { return nil }
-        func number(_ from: Int, _ to: Int) -> Int? {
-            var n = 0
-            for i in from..<to {
-                let d = Int(u[i]) - 48
-                guard d >= 0, d <= 9 else { return nil }
-                n = n * 10 + d
-            }
-            return n
-        }
-        guard let year = number(0, 4), let month = number(5, 7), let day = number(8, 10), let hour = number(11, 13),
-            let minute = number(14, 16), let second = number(17, 19), (1...12).contains(month),
-            (1...31).contains(day), hour < 24, minute < 60, second < 61
-        else { return nil }
-        var fraction = 0.0
-        if u.count > 20 {
-            guard u[19] == 0x2E, u.count > 21, let digits = number(20, u.count - 1) else { return nil }
-            fraction = Double(digits) / pow(10, Double(u.count - 21))
-        }
-        let days = daysFromCivil(year: year, month: month, day: day)
-        let seconds = Double(days * 86400 + hour * 3600 + minute * 60 + second) + fraction
-        return Date(timeIntervalSince1970: seconds)
-    }
-
-    /// Formats as `YYYY-MM-DDTHH:MM:SSZ` (whole seconds, UTC).
-    public static func format(_ date: Date) -> String {
-        let total = Int(date.timeIntervalSince1970.rounded(.down))
-        let days = total >= 0 ? total / 86400 : (total - 86399) / 86400
-        let secondOfDay = total - days * 86400
-        let (y, m, d) = civilFromDays(days)
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(y)-\(two(m))-\(two(d))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
-    }
-
-    // Howard Hinnant's days-from-civil algorithm (proleptic Gregorian calendar).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
-    static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
-        let z = days + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
 }

@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -74,7 +75,7 @@ enum CredentialsDocument {
                 code: CredentialsError.invalidResponse,
                 message: "\(source): AccessKeyId, AccessKeySecret and SecurityToken are required")
         }
-        guard let text = fields["Expiration"] as? String, let expiration = ISO8601UTC.parse(text) else {
+        guard let text = fields["Expiration"] as? String, let expiration = SigningTime.parseISO8601(text) else {
             throw CredentialsError(
                 code: CredentialsError.invalidResponse, message: "\(source): Expiration missing or malformed")
         }

@@ -99,7 +99,7 @@ struct AssumeRoleFetcher: CredentialsProvider {
         }
         guard let fields = object?["Credentials"] as? [String: Any], let id = fields["AccessKeyId"] as? String,
             let secret = fields["AccessKeySecret"] as? String, let token = fields["SecurityToken"] as? String,
-            let expiration = (fields["Expiration"] as? String).flatMap(ISO8601UTC.parse)
+            let expiration = (fields["Expiration"] as? String).flatMap(SigningTime.parseISO8601)
         else {
             throw CredentialsError(
                 code: CredentialsError.invalidResponse, message: "AssumeRole response lacks Credentials")

@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import Foundation
 
 /// The time source of a ``RefreshingCredentialsProvider``; inject a fake one in tests.
@@ -150,7 +151,7 @@ struct RefreshState: Sendable {
             throw CredentialsError(
                 code: CredentialsError.expired,
                 message: "\(fresh.providerName) returned credentials that expire at "
-                    + (fresh.expiration.map(ISO8601UTC.format) ?? "?"))
+                    + (fresh.expiration.map(SigningTime.iso8601) ?? "?"))
         }
         current = fresh
         consecutiveFailures = 0

@@ -65,7 +65,7 @@ extension OSSClient {
         let objects = xml.children("Contents").map { item in
             OSSObjectSummary(
                 key: decoded(item.value("Key")) ?? "", size: item.value("Size").flatMap { Int64($0) } ?? 0,
-                etag: item.value("ETag") ?? "", lastModified: item.value("LastModified").flatMap(HTTPDate.parseXML),
+                etag: item.value("ETag") ?? "", lastModified: item.value("LastModified").flatMap(parseXMLTimestamp),
                 type: item.value("Type"), storageClass: item.value("StorageClass"),
                 ownerId: item.child("Owner")?.value("ID"))
         }

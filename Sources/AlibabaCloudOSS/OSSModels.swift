@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import Foundation
 
 /// An error answered by OSS (or detected by the client before sending).
@@ -132,7 +133,7 @@ public struct OSSObjectMetadata: Sendable, Hashable {
         contentLength = headers["content-length"].flatMap { Int64($0) } ?? 0
         contentType = headers["content-type"]
         etag = headers["etag"]
-        lastModified = headers["last-modified"].flatMap(HTTPDate.parse)
+        lastModified = headers["last-modified"].flatMap(SigningTime.parseRFC1123)
         objectType = headers["x-oss-object-type"]
         storageClass = headers["x-oss-storage-class"]
         crc64 = headers["x-oss-hash-crc64ecma"]
@@ -190,37 +191,8 @@ public struct OSSUploadedPart: Sendable, Hashable {
     }
 }
 
-/// HTTP dates (RFC 1123, GMT) and OSS XML timestamps (`2024-01-02T03:04:05.000Z`).
-enum HTTPDate {
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    /// `Tue, 05 Mar 2024 07:08:09 GMT`.
-    static func parse(_ text: String) -> Date? {
-        let parts = text.split(separator: " ")
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
-            let month = months.firstIndex(of: String(parts[2])), let year = Int(parts[3])
-        else { return nil }
-        let time = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard time.count == 3 else { return nil }
-        var components = DateComponents()
-        (components.year, components.month, components.day) = (year, month + 1, day)
-        (components.hour, components.minute, components.second) = (time[0], time[1], time[2])
-        return utcCalendar.date(from: components)
-    }
-
-    /// `2024-01-02T03:04:05.000Z` or without the fraction.
-    static func parseXML(_ text: String) -> Date? {
-        let digits = text.split(whereSeparator: { "-T:.Z".contains($0) }).compactMap { Int($0) }
-        guard digits.count >= 6, text.hasSuffix("Z") else { return nil }
-        var components = DateComponents()
-        (components.year, components.month, components.day) = (digits[0], digits[1], digits[2])
-        (components.hour, components.minute, components.second) = (digits[3], digits[4], digits[5])
-        return utcCalendar.date(from: components)
-    }
-
-    private static let utcCalendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
-    }()
+/// OSS XML timestamps: `2024-01-02T03:04:05.000Z` (the fraction is dropped) or without a fraction.
+func parseXMLTimestamp(_ text: String) -> Date? {
+    guard let dot = text.firstIndex(of: "."), text.hasSuffix("Z") else { return SigningTime.parseISO8601(text) }
+    return SigningTime.parseISO8601(String(text[..<dot]) + "Z")
 }

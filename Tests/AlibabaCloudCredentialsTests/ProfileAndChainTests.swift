@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import AlibabaCloudTestSupport
 import Foundation
 import Testing
@@ -49,7 +50,7 @@ final class TestSTSServer: Sendable {
                 return .json(404, #"{"RequestId":"R2","Code":"EntityNotExist.Role","Message":"The role not exists"}"#)
             }
             let n = calls.current.count
-            let expiration = ISO8601UTC.format(clock.now + Double(fields["DurationSeconds"].flatMap(Int.init) ?? 0))
+            let expiration = SigningTime.iso8601(clock.now + Double(fields["DurationSeconds"].flatMap(Int.init) ?? 0))
             return .json(
                 200,
                 #"{"RequestId":"R3","AssumedRoleUser":{"Arn":"x","AssumedRoleId":"y"},"Credentials":{"#
@@ -269,7 +270,7 @@ struct ProfileAndChainTests {
             return .json(
                 200,
                 #"{"Code":"Success","AccessKeyId":"STS.uri-\#(n)","AccessKeySecret":"s","SecurityToken":"t","#
-                    + #""Expiration":"\#(ISO8601UTC.format(clock.now + 3600))"}"#)
+                    + #""Expiration":"\#(SigningTime.iso8601(clock.now + 3600))"}"#)
         }
         defer { server.shutdown() }
         let provider = try CredentialsURIProvider(

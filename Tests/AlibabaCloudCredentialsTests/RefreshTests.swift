@@ -205,24 +205,3 @@ struct RefreshingProviderTests {
         #expect(text.contains("1970-01-01T00:00:00Z"))
     }
 }
-
-@Suite("ISO 8601 UTC")
-struct TimestampTests {
-    @Test(
-        "parse",
-        arguments: [
-            ("2024-11-08T09:44:50Z", 1_731_059_090.0),
-            ("1970-01-01T00:00:00Z", 0.0),
-            ("2000-02-29T23:59:59Z", 951_868_799.0),
-            ("2024-11-08T09:44:50.500Z", 1_731_059_090.5),
-        ])
-    func parse(text: String, seconds: TimeInterval) {
-        #expect(ISO8601UTC.parse(text)?.timeIntervalSince1970 == seconds)
-        #expect(ISO8601UTC.format(Date(timeIntervalSince1970: seconds.rounded(.down))) == String(text.prefix(19)) + "Z")
-    }
-
-    @Test(arguments: ["", "2024-11-08 09:44:50Z", "2024-11-08T09:44:50", "2024-13-08T09:44:50Z", "2024-11-08T09:44:5xZ"])
-    func rejects(text: String) {
-        #expect(ISO8601UTC.parse(text) == nil)
-    }
-}

@@ -1,4 +1,5 @@
 import AlibabaCloudCredentials
+import AlibabaCloudSigning
 import AlibabaCloudTestSupport
 import Foundation
 
@@ -87,7 +88,7 @@ final class TestMetadataServer: Sendable {
         return .json(
             200,
             "{\"AccessKeyId\":\"STS.key-\(n)\",\"AccessKeySecret\":\"secret-\(n)\",\"SecurityToken\":\"CAIS-token-\(n)\","
-                + "\(code)\"Expiration\":\"\(ISO8601UTC.format(now + s.lifetime))\",\"LastUpdated\":\"\(ISO8601UTC.format(now))\"}"
+                + "\(code)\"Expiration\":\"\(SigningTime.iso8601(now + s.lifetime))\",\"LastUpdated\":\"\(SigningTime.iso8601(now))\"}"
         )
     }
 }
