@@ -1,4 +1,5 @@
 import Foundation
+import LanyardPolicy
 
 /// Who signed a request.
 public enum Caller: Sendable, Hashable {

@@ -1,5 +1,6 @@
 import AlibabaCloudSigning
 import Foundation
+import LanyardPolicy
 import LanyardHTTP
 import LanyardStore
 

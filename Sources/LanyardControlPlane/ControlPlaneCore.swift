@@ -1,4 +1,5 @@
 import Foundation
+import LanyardPolicy
 import LanyardStore
 
 /// The shared state behind the public ``ControlPlane``, the RPC pipeline and the RAM/STS services:

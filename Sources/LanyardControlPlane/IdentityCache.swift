@@ -1,4 +1,5 @@
 import Foundation
+import LanyardPolicy
 import LanyardStore
 import Synchronization
 

@@ -1,4 +1,5 @@
 import Foundation
+import LanyardPolicy
 import LanyardStore
 
 /// RAM policies: custom policies with versions, the System policies, and attachments.

@@ -1,5 +1,6 @@
 import AlibabaCloudSigning
 import Foundation
+import LanyardPolicy
 import LanyardStore
 
 /// RAM 2015-05-01: users, AccessKeys, roles, custom policies with versions, System policies, attachments.

@@ -66,7 +66,8 @@ struct RPCPipeline: HTTPHandler {
                 ("Recommend",
                  "https://api.aliyun.com/troubleshoot?q=\(error.code)&product=\(product)&requestId=\(requestId)"),
             ]
-            response = render(status: error.status, root: "Error", fields: pairs, format: call.format)
+            response = render(
+                status: error.status, root: "Error", fields: OrderedObject(pairs: pairs), format: call.format)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         finish(call: call, request: request, requestId: requestId, outcome: outcome, status: response.status,

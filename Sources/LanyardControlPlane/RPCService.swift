@@ -1,5 +1,6 @@
 import AlibabaCloudSigning
 import Foundation
+import LanyardPolicy
 
 /// One authenticated POP RPC call, as a service sees it.
 public struct RPCRequest: Sendable {

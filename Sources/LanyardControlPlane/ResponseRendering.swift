@@ -1,9 +1,14 @@
 import Foundation
 
+/// An object whose members keep the given order when rendered (error bodies).
+struct OrderedObject: Sendable {
+    let pairs: [(String, any Sendable)]
+}
+
 /// A JSON writer for result trees of String, Int, Bool, Double, arrays and dictionaries.
 ///
-/// Dictionaries are written with their keys sorted, except that `RequestId` comes first; ordered pairs
-/// (``object(_:)``) keep their order. Anything else is written as its description, as a string.
+/// Dictionaries are written with their keys sorted, except that `RequestId` comes first;
+/// ``OrderedObject``s and ``object(_:)`` keep their order. Anything else is written as its description, as a string.
 enum JSONText {
     /// An object with members in the given order.
     static func object(_ pairs: [(String, any Sendable)]) -> String {
@@ -41,8 +46,8 @@ enum JSONText {
             out.append(contentsOf: (number.isFinite ? String(number) : "null").utf8)
         case let dictionary as [String: any Sendable]:
             appendObject(orderedPairs(dictionary), to: &out)
-        case let pairs as [(String, any Sendable)]:
-            appendObject(pairs, to: &out)
+        case let ordered as OrderedObject:
+            appendObject(ordered.pairs, to: &out)
         case let array as [any Sendable]:
             out.append(UInt8(ascii: "["))
             for (index, element) in array.enumerated() {
@@ -106,8 +111,8 @@ enum XMLText {
         switch value {
         case let dictionary as [String: any Sendable]:
             for (key, child) in JSONText.orderedPairs(dictionary) { element(key, child, to: &out) }
-        case let pairs as [(String, any Sendable)]:
-            for (key, child) in pairs { element(key, child, to: &out) }
+        case let ordered as OrderedObject:
+            for (key, child) in ordered.pairs { element(key, child, to: &out) }
         case let text as String: appendEscaped(text, to: &out)
         case let flag as Bool: out.append(contentsOf: (flag ? "true" : "false").utf8)
         default: appendEscaped(String(describing: value), to: &out)

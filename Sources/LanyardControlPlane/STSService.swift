@@ -1,5 +1,6 @@
 import AlibabaCloudSigning
 import Foundation
+import LanyardPolicy
 
 /// STS 2015-04-01: AssumeRole and GetCallerIdentity.
 struct STSService: RPCService {

@@ -1,4 +1,5 @@
 import Foundation
+import LanyardPolicy
 
 /// A built-in System policy: fixed name, description and document, version `v1`.
 struct SystemPolicy: Sendable {

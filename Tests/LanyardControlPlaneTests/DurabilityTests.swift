@@ -1,4 +1,5 @@
 import Foundation
+import LanyardPolicy
 import LanyardControlPlane
 import Testing
 

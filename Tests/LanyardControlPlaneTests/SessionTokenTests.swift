@@ -87,6 +87,16 @@ import Testing
         #expect(parsed?["b"] as? String == "quote\" slash\\ nl\n ctl\u{01}")
     }
 
+    @Test func emptyArraysStayArraysAndOrderedObjectsKeepTheirOrder() {
+        let tree: [String: any Sendable] = [
+            "Policies": ["Policy": [any Sendable]()] as [String: any Sendable],
+            "Error": OrderedObject(pairs: [("Z", "1"), ("A", 2)]),
+        ]
+        #expect(String(decoding: JSONText.bytes(tree), as: UTF8.self) == #"{"Error":{"Z":"1","A":2},"Policies":{"Policy":[]}}"#)
+        #expect(String(decoding: XMLText.document(root: "R", tree), as: UTF8.self)
+                == #"<?xml version="1.0" encoding="UTF-8"?><R><Error><Z>1</Z><A>2</A></Error><Policies></Policies></R>"#)
+    }
+
     @Test func xmlRepeatsArrayElementsAndEscapes() {
         let tree: [String: any Sendable] = [
             "RequestId": "R",
