@@ -45,6 +45,8 @@ public final class ControlPlane: Sendable {
 
     /// The account id and the root AccessKey.
     public let account: AccountInfo
+    /// The region this endpoint serves (from the configuration).
+    public let region: String
 
     /// Opens the data directory: takes the instance lock, reads or creates the token key, opens the store,
     /// and on first start creates the account and its root AccessKey (written once to
@@ -53,6 +55,7 @@ public final class ControlPlane: Sendable {
         let directory = try DataDirectory(path: configuration.dataDirectory)
         instanceLock = try directory.lock()
         let log = EventLog(sink: configuration.logSink, now: configuration.clock)
+        region = configuration.region
         do throws(ControlPlaneError) {
             let masterKey = try directory.masterKey()
             let ring = KeyRing(masterKey: masterKey, keyId: 1)
@@ -69,7 +72,7 @@ public final class ControlPlane: Sendable {
             self.account = account
             let audit = try AuditTrail(path: directory.auditPath, now: configuration.clock)
             core = ControlPlaneCore(
-                accountId: account.accountId, region: configuration.region, store: store, sealer: sealer, audit: audit,
+                accountId: account.accountId, store: store, sealer: sealer, audit: audit,
                 log: log, now: configuration.clock)
             logRequests = configuration.logRequests
         } catch {

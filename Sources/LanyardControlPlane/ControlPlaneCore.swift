@@ -6,7 +6,6 @@ import LanyardStore
 /// credential resolution, authorization and session issuance.
 final class ControlPlaneCore: Sendable {
     let accountId: String
-    let region: String
     let store: any IdentityStore
     let sealer: SessionTokenSealer
     let cache: IdentityCache
@@ -18,11 +17,10 @@ final class ControlPlaneCore: Sendable {
     let now: @Sendable () -> Date
 
     init(
-        accountId: String, region: String, store: any IdentityStore, sealer: SessionTokenSealer, audit: AuditTrail,
+        accountId: String, store: any IdentityStore, sealer: SessionTokenSealer, audit: AuditTrail,
         log: EventLog, now: @escaping @Sendable () -> Date
     ) {
         self.accountId = accountId
-        self.region = region
         self.store = store
         self.sealer = sealer
         self.audit = audit
