@@ -45,10 +45,15 @@ final class ControlPlaneCore: Sendable {
             log.log("error", "store failure", [("error", error.message)])
             return .internalError()
         }
-        let status =
-            if error.code.hasPrefix("EntityNotExist.") { 404 } else if error.code.hasPrefix("EntityAlreadyExists.")
-                || error.code.hasPrefix("DeleteConflict.") || error.code.hasPrefix("LimitExceeded.")
-            { 409 } else { 400 }
+        let conflicts = ["EntityAlreadyExists.", "DeleteConflict.", "LimitExceeded."]
+        let status: Int
+        if error.code.hasPrefix("EntityNotExist.") {
+            status = 404
+        } else if conflicts.contains(where: { error.code.hasPrefix($0) }) {
+            status = 409
+        } else {
+            status = 400
+        }
         return RPCError(status: status, code: error.code, message: error.message)
     }
 

@@ -97,6 +97,7 @@ struct RPCPipeline: HTTPHandler {
         let rpcRequest = RPCRequest(
             action: action, parameters: parameters, caller: authenticated.credentials.caller,
             accessKeyId: authenticated.accessKeyId, sessionPolicy: authenticated.credentials.sessionPolicy,
+            // The API listener speaks plain HTTP (TLS, when wanted, terminates in front of it).
             sourceIp: request.head.remoteAddress, secureTransport: false,
             userAgent: request.head.headers["user-agent"], requestId: requestId)
         return try registration.service.handle(rpcRequest)
