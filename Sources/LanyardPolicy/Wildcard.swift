@@ -52,9 +52,9 @@ func bytesEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>
     return offset == a.count || a[offset] == b[offset]
 }
 
-/// Runs `body` with an ASCII-case-folded copy of `input` in temporary (stack) memory, so that a request's
-/// action is folded once and then compared exactly against every pre-folded pattern.
-/// (Deliberately not generic: an unspecialized generic here costs a metadata lookup per request.)
+/// Runs `body` with an ASCII-case-folded copy of `input` in temporary (stack) memory, for matching against
+/// pre-folded patterns. (Not generic on purpose: left unspecialized, a generic version costs a metadata
+/// lookup per call.)
 @inline(__always)
 func withFoldedASCII(_ input: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(input.count, 1)) { buffer in
@@ -142,6 +142,7 @@ struct WildcardPattern: Sendable, Hashable {
     var matchesEverything: Bool { shape == .anything }
 
     /// Matches UTF-8 `input` (already ASCII-folded when `foldsCase`) against the pattern.
+    @inline(__always)
     func matches(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
         switch shape {
         case .anything:
@@ -171,6 +172,7 @@ struct WildcardPattern: Sendable, Hashable {
         return text.withUTF8 { bytes in foldsCase ? withFoldedASCII(bytes) { matches($0) } : matches(bytes) }
     }
 
+    @inline(never)
     private func matchSegments(
         _ bytes: UnsafeBufferPointer<UInt8>, _ boundaries: UnsafeBufferPointer<Int>, _ input: UnsafeBufferPointer<UInt8>
     ) -> Bool {
