@@ -14,7 +14,9 @@
 /// - A key present with an empty value list counts as absent.
 /// - Request values that do not parse for the operator (a non-number for Numeric*, a non-date for Date*,
 ///   a non-address for IpAddress, not `true`/`false` for Bool) match no listed value.
-struct Condition: Sendable, Hashable {
+///
+/// A final class for the same reason as `Statement`: evaluation reads it in place instead of copying it.
+final class Condition: Sendable, Hashable {
     enum Quantifier: Sendable, Hashable {
         case plain
         case forAnyValue
@@ -60,6 +62,28 @@ struct Condition: Sendable, Hashable {
     /// ASCII-folded key, for the case-insensitive fallback.
     let foldedKey: [UInt8]
     let test: Test
+
+    private init(quantifier: Quantifier, ifExists: Bool, negated: Bool, key: String, test: Test) {
+        self.quantifier = quantifier
+        self.ifExists = ifExists
+        self.negated = negated
+        self.key = key
+        self.foldedKey = foldedASCIIBytes(key)
+        self.test = test
+    }
+
+    static func == (a: Condition, b: Condition) -> Bool {
+        a.quantifier == b.quantifier && a.ifExists == b.ifExists && a.negated == b.negated && a.key == b.key
+            && a.test == b.test
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(quantifier)
+        hasher.combine(ifExists)
+        hasher.combine(negated)
+        hasher.combine(key)
+        hasher.combine(test)
+    }
 
     /// Evaluates against a request context whose keys are matched ignoring ASCII case.
     func holds(in context: [String: [String]]) -> Bool {
@@ -210,7 +234,7 @@ extension Condition {
                 let operands = try scalarTexts(value, location: here)
                 conditions.append(Condition(
                     quantifier: quantifier, ifExists: ifExists, negated: negated, key: key,
-                    foldedKey: foldedASCIIBytes(key), test: try compileTest(family, operands, location: here)))
+                    test: try compileTest(family, operands, location: here)))
             }
         }
         return conditions

@@ -18,6 +18,8 @@
 ///   `OSS:GetObject`): the spec says action values are case-insensitive.
 /// - Resources match case-sensitively: the relative part holds OSS object keys and RAM names, and OSS keys
 ///   are case-sensitive (`dir/A.txt` ≠ `dir/a.txt`), so a pattern for one must not grant the other.
+/// - Resource patterns of the form `acs:<service>:<region>:<account>:<relative-id>` match field by field, so
+///   a `*` in the region or account cannot reach into the relative id (see `ARNPattern`).
 public struct Policy: Sendable, Hashable {
     /// What a document is meant to be, for the stricter checks of `init(parsing:as:)`.
     public enum Kind: Sendable, Hashable {
@@ -88,14 +90,12 @@ public struct Policy: Sendable, Hashable {
 
     @inline(__always)
     func denies(_ request: PreparedRequest) -> Bool {
-        for statement in denyStatements where statement.applies(to: request) { return true }
-        return false
+        Statement.anyApplies(denyStatements, to: request)
     }
 
     @inline(__always)
     func allows(_ request: PreparedRequest) -> Bool {
-        for statement in allowStatements where statement.applies(to: request) { return true }
-        return false
+        Statement.anyApplies(allowStatements, to: request)
     }
 }
 
@@ -127,14 +127,21 @@ public struct AuthorizationRequest: Sendable {
         self.context = context
     }
 
-    /// Runs `body` with the action and resource as contiguous UTF-8 (free for native strings).
+    /// Runs `body` with the action ASCII-lower-cased once (in stack memory) and the resource as contiguous
+    /// UTF-8 (free for native strings).
     @inline(__always)
-    func withPrepared<R>(_ body: (PreparedRequest) -> R) -> R {
+    func withPrepared(_ body: (PreparedRequest) -> Decision) -> Decision {
         var action = action
         var resource = resource
         return action.withUTF8 { actionBytes in
-            resource.withUTF8 { resourceBytes in
-                body(PreparedRequest(action: actionBytes, resource: resourceBytes, context: context))
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(actionBytes.count, 1)) { buffer in
+                for i in 0..<actionBytes.count { buffer[i] = foldASCII(actionBytes[i]) }
+                let foldedAction = UnsafeBufferPointer(rebasing: buffer[0..<actionBytes.count])
+                return resource.withUTF8 { resourceBytes in
+                    body(PreparedRequest(
+                        action: foldedAction, resource: resourceBytes, resourceFields: ARNFields(resourceBytes),
+                        context: context))
+                }
             }
         }
     }
@@ -142,8 +149,10 @@ public struct AuthorizationRequest: Sendable {
 
 /// A request's bytes, valid only inside `AuthorizationRequest.withPrepared`.
 struct PreparedRequest {
+    /// ASCII-lower-cased.
     let action: UnsafeBufferPointer<UInt8>
     let resource: UnsafeBufferPointer<UInt8>
+    let resourceFields: ARNFields?
     let context: [String: [String]]
 }
 
@@ -170,7 +179,11 @@ public enum PolicyEvaluator {
 }
 
 /// A compiled statement (its Effect decides which list of the policy it lives in).
-struct Statement: Sendable, Hashable {
+///
+/// A final class with immutable fields rather than a struct: the evaluation loop can then read a statement
+/// in place, where a struct element would be copied out of the array (retaining each array it holds) on
+/// every iteration.
+final class Statement: Sendable, Hashable {
     enum Effect {
         case allow
         case deny
@@ -178,12 +191,37 @@ struct Statement: Sendable, Hashable {
 
     private let actions: PatternList
     private let actionsNegated: Bool
-    /// Nil when the statement has no Resource element (trust statements): every resource.
-    private let resources: PatternList?
+    /// `*` when the statement has no Resource element (trust statements).
+    private let resources: ARNPatternList
     private let resourcesNegated: Bool
     let principals: PrincipalMatcher?
     private let conditions: [Condition]
 
+    private init(actions: PatternList, actionsNegated: Bool, resources: ARNPatternList, resourcesNegated: Bool,
+                 principals: PrincipalMatcher?, conditions: [Condition]) {
+        self.actions = actions
+        self.actionsNegated = actionsNegated
+        self.resources = resources
+        self.resourcesNegated = resourcesNegated
+        self.principals = principals
+        self.conditions = conditions
+    }
+
+    static func == (a: Statement, b: Statement) -> Bool {
+        a.actions == b.actions && a.actionsNegated == b.actionsNegated && a.resources == b.resources
+            && a.resourcesNegated == b.resourcesNegated && a.principals == b.principals && a.conditions == b.conditions
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(actions)
+        hasher.combine(actionsNegated)
+        hasher.combine(resources)
+        hasher.combine(resourcesNegated)
+        hasher.combine(principals)
+        hasher.combine(conditions)
+    }
+
+    /// `action` must be ASCII-lower-cased.
     @inline(__always)
     func matchesAction(_ action: UnsafeBufferPointer<UInt8>) -> Bool {
         actions.matches(action) != actionsNegated
@@ -191,14 +229,29 @@ struct Statement: Sendable, Hashable {
 
     @inline(__always)
     func conditionsHold(in context: [String: [String]]) -> Bool {
-        for condition in conditions where !condition.holds(in: context) { return false }
-        return true
+        conditions.withUnsafeBufferPointer { conditions in
+            for index in conditions.indices where !conditions[index].holds(in: context) { return false }
+            return true
+        }
+    }
+
+    /// Whether any of `statements` applies. The array keeps every statement alive for the whole loop, so each
+    /// one is used as a guaranteed (+0) reference: no retain/release pair per statement on the hot path.
+    @inline(__always)
+    static func anyApplies(_ statements: [Statement], to request: PreparedRequest) -> Bool {
+        statements.withUnsafeBufferPointer { statements in
+            for index in statements.indices
+            where Unmanaged.passUnretained(statements[index])._withUnsafeGuaranteedRef({ $0.applies(to: request) }) {
+                return true
+            }
+            return false
+        }
     }
 
     @inline(__always)
     func applies(to request: PreparedRequest) -> Bool {
         guard matchesAction(request.action) else { return false }
-        if let resources, resources.matches(request.resource) == resourcesNegated { return false }
+        guard resources.matches(request.resource, fields: request.resourceFields) != resourcesNegated else { return false }
         return conditionsHold(in: request.context)
     }
 
@@ -261,7 +314,7 @@ struct Statement: Sendable, Hashable {
         }
         let statement = Statement(
             actions: PatternList(action.values, foldsCase: true), actionsNegated: action.negated,
-            resources: resource.map { PatternList($0.values, foldsCase: false) },
+            resources: ARNPatternList(resource?.values ?? ["*"]),
             resourcesNegated: resource?.negated ?? false, principals: principals, conditions: conditions)
         return (effect, statement)
     }

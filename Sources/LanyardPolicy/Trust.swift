@@ -55,27 +55,28 @@ public struct TrustPrincipal: Sendable, Hashable, CustomStringConvertible {
 ///
 /// Matching rules:
 /// - `"Principal": "*"` matches every principal of every kind.
-/// - `RAM` entries are ARN patterns matched case-sensitively with `*`/`?` wildcards. An entry ending in
+/// - `RAM` entries are ARN patterns matched case-sensitively, field by field (`ARNPattern`), with `*`/`?`
+///   wildcards. An entry ending in
 ///   `:root` (e.g. `acs:ram::<uid>:root`, or `acs:ram::*:root`) names an account: it matches the account
 ///   itself and every RAM user and role session of that account. Other entries match the principal's own
 ///   ARN (`acs:ram::<uid>:user/<u>`, `acs:ram::<uid>:role/<r>`); `"*"` matches any RAM principal.
 /// - `Service` entries match service names ignoring ASCII case (they are DNS names).
-/// - `Federated` entries match provider ARNs case-sensitively.
+/// - `Federated` entries match provider ARNs like RAM entries (case-sensitive, field by field).
 struct PrincipalMatcher: Sendable, Hashable {
     private let everyone: Bool
-    private let accounts: PatternList
-    private let ramArns: PatternList
+    private let accounts: ARNPatternList
+    private let ramArns: ARNPatternList
     private let services: PatternList
-    private let federated: PatternList
+    private let federated: ARNPatternList
 
     static let anyone = PrincipalMatcher(everyone: true, accounts: [], ramArns: [], services: [], federated: [])
 
     private init(everyone: Bool, accounts: [String], ramArns: [String], services: [String], federated: [String]) {
         self.everyone = everyone
-        self.accounts = PatternList(accounts, foldsCase: false)
-        self.ramArns = PatternList(ramArns, foldsCase: false)
+        self.accounts = ARNPatternList(accounts)
+        self.ramArns = ARNPatternList(ramArns)
         self.services = PatternList(services, foldsCase: true)
-        self.federated = PatternList(federated, foldsCase: false)
+        self.federated = ARNPatternList(federated)
     }
 
     /// Compiles a `Principal` value: `"*"` or an object with any of `RAM`, `Service`, `Federated`, each a
@@ -115,16 +116,16 @@ struct PrincipalMatcher: Sendable, Hashable {
     /// True when `principal` is among those this element names.
     func matches(_ principal: TrustPrincipal) -> Bool {
         if everyone { return true }
-        var identifier = principal.identifier
         switch principal.kind {
         case .ram:
-            if identifier.withUTF8({ ramArns.matches($0) }) { return true }
-            guard var root = principal.accountRoot else { return false }
-            return root.withUTF8 { accounts.matches($0) }
+            if ramArns.matches(principal.identifier) { return true }
+            guard let root = principal.accountRoot else { return false }
+            return accounts.matches(root)
         case .service:
-            return identifier.withUTF8 { services.matches($0) }
+            var identifier = principal.identifier
+            return identifier.withUTF8 { withFoldedASCII($0) { services.matches($0) } }
         case .federated:
-            return identifier.withUTF8 { federated.matches($0) }
+            return federated.matches(principal.identifier)
         }
     }
 }

@@ -125,6 +125,59 @@ struct MatchingTests {
         #expect(policy.evaluate(.init(action: testCase.action, resource: testCase.resource)) == expected)
     }
 
+    struct ARNCase: CustomTestStringConvertible, Sendable {
+        let pattern: String
+        let name: String
+        let matches: Bool
+        init(_ pattern: String, _ name: String, _ matches: Bool) {
+            self.pattern = pattern
+            self.name = name
+            self.matches = matches
+        }
+        var testDescription: String { "\(pattern) ~ \(name) = \(matches)" }
+    }
+
+    static let arns: [ARNCase] = [
+        .init("acs:oss:*:*:b/*", "acs:oss:*:1234:b/k", true),
+        .init("acs:oss:*:*:b/*", "acs:oss:*:1234:b/dir/k:with:colons", true),
+        // A * in the account field cannot run across a colon into the relative id.
+        .init("acs:oss:*:*:b/*", "acs:oss:*:1234:c/x:b/y", false),
+        .init("acs:oss:*:1234:b/*", "acs:oss:*:4321:b/k", false),
+        .init("acs:oss:*:12?4:b", "acs:oss:*:1234:b", true),
+        .init("acs:oss:cn-*:*:b", "acs:oss:cn-hangzhou:1:b", true),
+        .init("acs:oss:cn-*:*:b", "acs:oss:us-west-1:1:b", false),
+        .init("acs:o*:*:*:b", "acs:oss:*:1:b", true),
+        .init("acs:oss:*:*:*", "acs:oss:*:1:b", true),
+        .init("acs:oss:*:*:*", "acs:oss:*:1", false),       // a five-field pattern needs a five-field name
+        .init("acs:ram::1:root", "acs:ram::1:root", true),   // empty region field
+        .init("acs:ram::*:role/*", "acs:ram::1:role/r", true),
+        .init("acs:ram::*:role/*", "acs:ram::1:user/r", false),
+        // Fewer than five fields: one glob over the whole name.
+        .init("acs:oss:*", "acs:oss:*:1:b/k", true),
+        .init("acs:ram:*", "acs:oss:*:1:b/k", false),
+        .init("*", "anything", true),
+        .init("acs:*", "acs:x", true),
+    ]
+
+    @Test("resource and ARN patterns match field by field", arguments: arns)
+    func arnPatterns(_ testCase: ARNCase) throws {
+        #expect(ARNPattern(testCase.pattern).matches(testCase.name) == testCase.matches)
+        let policy = try Policy(parsing: document(#"{"Effect":"Allow","Action":"oss:GetObject","Resource":"\#(testCase.pattern)"}"#))
+        let expected: Decision = testCase.matches ? .allow : .implicitDeny
+        #expect(policy.evaluate(.init(action: "oss:GetObject", resource: testCase.name)) == expected)
+    }
+
+    @Test("long and non-ASCII actions are folded without affecting other bytes")
+    func actionFolding() throws {
+        let long = "svc:" + String(repeating: "VeryLongActionName", count: 20)
+        let policy = try Policy(parsing: document(#"{"Effect":"Allow","Action":["\#(long.uppercased())","svc:Ünï*"],"Resource":"*"}"#))
+        #expect(policy.evaluate(.init(action: long, resource: "x")) == .allow)
+        #expect(policy.evaluate(.init(action: long + "X", resource: "x")) == .implicitDeny)
+        #expect(policy.evaluate(.init(action: "SVC:Ünïcode", resource: "x")) == .allow)
+        #expect(policy.evaluate(.init(action: "svc:ünïcode", resource: "x")) == .implicitDeny)  // only ASCII folds
+        #expect(policy.evaluate(.init(action: "", resource: "x")) == .implicitDeny)
+    }
+
     @Test("NotAction with Allow does not override another statement's Deny")
     func notActionDoesNotOverrideDeny() throws {
         let policy = try Policy(parsing: document("""
