@@ -7,10 +7,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"bytes"
 	"io/ioutil"
 	"os"
 	"strconv"
@@ -153,4 +153,3 @@ func report(result map[string]interface{}, err error) {
 	encoded, _ := json.Marshal(out)
 	fmt.Println(string(encoded))
 }
-
