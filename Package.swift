@@ -70,5 +70,7 @@ let package = Package(
         .testTarget(name: "LanyardHTTPTests", dependencies: ["LanyardHTTP"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LanyardControlPlaneTests", dependencies: ["LanyardControlPlane"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LanyardObjectStoreTests", dependencies: ["LanyardObjectStore"], swiftSettings: swiftSettings),
     ]
 )
