@@ -1,0 +1,23 @@
+/// What the object service needs from the control plane: resolving credentials and evaluating the caller's
+/// current policies. `ControlPlane` conforms; tests can supply their own.
+public protocol ObjectServiceAuthority: Sendable {
+    /// The account that owns every bucket of this service.
+    var accountId: String { get }
+    /// Resolves an AccessKeyId (+ STS token) to the caller and the secret it signs with.
+    func credentials(accessKeyId: String, securityToken: String?) throws(RPCError) -> ResolvedCredentials
+    /// Evaluates the caller's current policies.
+    func authorize(_ caller: Caller, _ request: AuthorizationRequest) -> Decision
+}
+
+extension ControlPlane: ObjectServiceAuthority {
+    /// The control plane's account id.
+    public var accountId: String { account.accountId }
+}
+
+/// Who made a request, once its signature has been checked.
+public enum OSSPrincipal: Sendable, Hashable {
+    /// No credentials: only what ACLs grant to everyone.
+    case anonymous
+    /// A verified caller and the AccessKeyId it signed with.
+    case authenticated(Caller, accessKeyId: String)
+}
