@@ -179,7 +179,7 @@ extension ObjectService {
         do throws(OSSError) {
             for p in parts {
                 try copyFileBytes(from: blobs.path(p.blob), length: p.size, to: fd)
-                crc = CRC64.combine(crc, p.crc64, lengthB: p.size)
+                crc = CRC64.combine(crc, p.crc64, length2: UInt64(p.size))
                 size += p.size
             }
             guard fsync(fd) == 0 else { throw OSSError.internalError("fsync failed") }

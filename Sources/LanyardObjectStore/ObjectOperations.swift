@@ -315,7 +315,7 @@ extension ObjectService {
         ) { [self] writer, md5 throws(OSSError) in
             defer { unlock() }
             if isNew { try blobs.publish(name) }
-            let crc = CRC64.combine(previousCRC, writer.crc.value, lengthB: writer.count)
+            let crc = CRC64.combine(previousCRC, writer.crc.value, length2: UInt64(writer.count))
             // The ETag of an appendable object chains the previous ETag with the MD5 of each appended part.
             let etag = LanyardCrypto.Digest.hash(.md5, Array(previousETag.utf8) + md5).hexString.uppercased()
             let record = ObjectRecord(key: r.key, size: position + writer.count, etag: etag, crc64: crc,

@@ -223,18 +223,6 @@ import Testing
         #expect(xml.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code>"))
         #expect(xml.contains("<RequestId>RID</RequestId><HostId>h:1</HostId><BucketName>my&lt;b&gt;</BucketName></Error>"))
     }
-
-    @Test func crc64() {
-        var crc = CRC64()
-        let data = Array("123456789".utf8)
-        data.withUnsafeBytes { crc.update($0) }
-        #expect(crc.value == 11_051_210_869_376_104_954)
-        var a = CRC64(), b = CRC64(), all = CRC64()
-        let x = (0..<1000).map { UInt8($0 % 251) }, y = (0..<777).map { UInt8($0 % 13) }
-        x.withUnsafeBytes { a.update($0); all.update($0) }
-        y.withUnsafeBytes { b.update($0); all.update($0) }
-        #expect(CRC64.combine(a.value, b.value, lengthB: Int64(y.count)) == all.value)
-    }
 }
 
 @Suite struct RequestBodyTests {

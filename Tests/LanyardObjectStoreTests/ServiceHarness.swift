@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import Foundation
 import LanyardCrypto
 import Synchronization
@@ -72,16 +73,15 @@ struct TestClient {
         list.append(("Host", "127.0.0.1:8200"))
         if !body.isEmpty || method == "PUT" || method == "POST" { list.append(("Content-Length", String(body.count))) }
         if let accessKeyId, let secret {
-            let date = HTTPTime.rfc1123(HTTPTime.now() + clockOffset)
-            list.append(("Date", date))
-            if let token { list.append(("x-oss-security-token", token)) }
             let target = try! OSSRequestTarget.parse(host: nil, rawPath: path, rawQuery: query, endpointHost: "")
             let parts = OSSRequestParts(method: method, bucket: target.bucket, key: target.key,
                                         query: target.query.map { ($0.name, $0.value) },
                                         headers: list.map { ($0.0, $0.1) })
-            let signature = OSSSignatureV1.signature(stringToSign: OSSSignatureV1.stringToSign(parts: parts, date: date),
-                                                     secret: secret)
-            list.append(("Authorization", "OSS \(accessKeyId):\(signature)"))
+            let date = Date(timeIntervalSince1970: TimeInterval(HTTPTime.now() + clockOffset))
+            for (name, value) in OSSSignatureV1.sign(parts, accessKeyId: accessKeyId, secret: secret,
+                                                     securityToken: token, date: date) {
+                list.append((name, value))
+            }
         }
         let head = HTTPRequestHead(method: method, rawPath: path, rawQuery: query, headers: HTTPHeaders(list),
                                    remoteAddress: "127.0.0.1", connectionTag: nil)

@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import Foundation
 import LanyardCrypto
 import Testing
