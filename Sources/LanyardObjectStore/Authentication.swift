@@ -1,3 +1,4 @@
+import LanyardHTTP
 import AlibabaCloudSigning
 import Foundation
 

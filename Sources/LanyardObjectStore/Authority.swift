@@ -1,3 +1,4 @@
+import LanyardHTTP
 /// What the object service needs from the control plane: resolving credentials and evaluating the caller's
 /// current policies. `ControlPlane` conforms; tests can supply their own.
 public protocol ObjectServiceAuthority: Sendable {

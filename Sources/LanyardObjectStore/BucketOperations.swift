@@ -1,3 +1,4 @@
+import LanyardHTTP
 import LanyardCrypto
 
 /// Service- and bucket-level operations.

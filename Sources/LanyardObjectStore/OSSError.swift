@@ -1,3 +1,4 @@
+import LanyardHTTP
 /// An OSS error response: HTTP status, the protocol's error code, a message and code-specific extra elements.
 public struct OSSError: Error, Sendable, Hashable {
     /// HTTP status of the error response.

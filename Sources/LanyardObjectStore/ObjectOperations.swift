@@ -1,3 +1,4 @@
+import LanyardHTTP
 import Foundation
 import LanyardCrypto
 
@@ -113,7 +114,8 @@ extension ObjectService {
             headers.add(name: "ETag", value: o.quotedETag)
             headers.add(name: "Last-Modified", value: HTTPTime.rfc1123(o.modified))
             headers.add(name: "x-oss-hash-crc64ecma", value: String(o.crc64))
-            return ok(r, headers: headers, body: r.isHead ? body(o, offset: 0, length: o.size) : .empty)
+            if r.isHead { headers.add(name: "Content-Length", value: String(o.size)) }
+            return ok(r, headers: headers, body: .empty)
         }
         var headers = objectHeaders(o)
         if r.operation == .getObject {
@@ -138,8 +140,14 @@ extension ObjectService {
         length == 0 ? .empty : .file(path: blobs.path(o.blob), offset: offset, length: length)
     }
 
+    /// A response with a body; for HEAD the body is dropped and its length declared instead (no file is opened).
     func ok(_ r: Request, status: Int = 200, headers: HTTPHeaders, body: HTTPResponseBody) -> HTTPResponse {
-        decorate(HTTPResponse(status: status, headers: headers, body: body), requestId: r.requestId)
+        var headers = headers, body = body
+        if r.isHead, case .file(_, _, let length) = body {
+            headers.replaceOrAdd(name: "Content-Length", value: String(length))
+            body = .empty
+        }
+        return decorate(HTTPResponse(status: status, headers: headers, body: body), requestId: r.requestId)
     }
 
     /// DeleteObject: 204 whether or not the object existed.

@@ -1,3 +1,4 @@
+import LanyardHTTP
 import Foundation
 import LanyardCrypto
 import Synchronization

@@ -1,3 +1,5 @@
+import LanyardHTTP
+
 /// A bucket as stored.
 public struct BucketRecord: Sendable, Hashable {
     /// Bucket name.
@@ -59,7 +61,7 @@ public struct StoredHeader: Sendable, Hashable {
     ]
 
     /// Picks the stored headers out of a request's headers: the standard ones and every `x-oss-meta-*`.
-    static func from(_ headers: some Sequence<(String, String)>) -> [StoredHeader] {
+    static func from(_ headers: HTTPHeaders) -> [StoredHeader] {
         var out: [StoredHeader] = []
         for (name, value) in headers {
             let lower = name.lowercased()

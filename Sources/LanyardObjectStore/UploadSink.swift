@@ -1,3 +1,4 @@
+import LanyardHTTP
 /// Streams a request body into a `BlobWriter` (MD5 and CRC-64 on the fly), then hands the finished file to
 /// `complete`, which commits it and builds the response. On any failure or abort the file is discarded, so
 /// no partial body is ever visible. The server calls one sink from one thread at a time.

@@ -1,5 +1,6 @@
 import AlibabaCloudSigning
 import Foundation
+import LanyardHTTP
 import LanyardCrypto
 import Synchronization
 import Testing
