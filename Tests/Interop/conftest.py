@@ -42,12 +42,18 @@ def server(binary, tmp_path_factory):
     """The session's `lanyard up`. The data directory does not exist yet: the server must create it."""
     base = tmp_path_factory.mktemp("lanyard")
     proc = LanyardProcess(binary, str(base / "data"), free_port(), free_port(), str(base / "stderr.log"))
+    failure = None
     try:
         proc.start()
     except ServerStartError as e:
-        pytest.fail(str(e), pytrace=False)
+        failure = str(e)
+    if failure:
+        pytest.fail(failure, pytrace=False)
     yield proc
-    proc.stop()
+    try:
+        proc.stop()
+    finally:
+        proc.kill()
 
 
 @pytest.fixture(scope="session")
@@ -56,14 +62,26 @@ def _session_lab(server) -> Lab:
 
 
 @pytest.fixture
-def lab(server, _session_lab) -> Lab:
-    """Root account, entity helpers and clients; restarts the server if an earlier test left it stopped."""
+def lab(server, _session_lab):
+    """Root account, entity helpers and clients. Starts the server again if a test stopped it on purpose;
+    a server that exits on its own fails the test during which it died."""
+    failure = None
     if server.proc is None or server.proc.poll() is not None:
         try:
             server.start()
         except ServerStartError as e:
-            pytest.fail(str(e), pytrace=False)
-    return _session_lab
+            failure = str(e)
+    if failure:
+        pytest.fail(failure, pytrace=False)
+    yield _session_lab
+    if server.crashed():
+        code = server.proc.returncode
+        tail = server.stderr_tail()
+        try:
+            server.start()
+        except ServerStartError:
+            pass
+        pytest.fail(f"lanyard exited during this test (status {code}); stderr tail:\n{tail}", pytrace=False)
 
 
 @pytest.fixture(params=FLAVOURS)

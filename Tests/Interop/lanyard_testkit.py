@@ -23,6 +23,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+import pytest
 import requests
 
 CONNECT_TIMEOUT = 5
@@ -128,7 +129,8 @@ def v1_params(action: str, version: str, params: dict[str, Any] | None, access_k
     pairs: list[tuple[str, str]] = [
         ("Action", action), ("Version", version), ("Format", fmt),
         ("AccessKeyId", access_key_id), ("SignatureMethod", "HMAC-SHA1"), ("SignatureVersion", "1.0"),
-        ("SignatureNonce", nonce or secrets.token_hex(16)), ("Timestamp", timestamp or utc_timestamp()),
+        ("SignatureNonce", secrets.token_hex(16) if nonce is None else nonce),
+        ("Timestamp", utc_timestamp() if timestamp is None else timestamp),
     ]
     if token is not None:
         pairs.append(("SecurityToken", token))
@@ -199,7 +201,8 @@ class RawClient:
         body = b""
         headers = {
             "host": self.endpoint, "x-acs-action": action, "x-acs-version": version,
-            "x-acs-date": date or utc_timestamp(), "x-acs-signature-nonce": nonce or secrets.token_hex(16),
+            "x-acs-date": utc_timestamp() if date is None else date,
+            "x-acs-signature-nonce": secrets.token_hex(16) if nonce is None else nonce,
         }
         if body_params:
             body = urllib.parse.urlencode([(k, str(v)) for k, v in body_params.items()],
@@ -356,6 +359,7 @@ class LanyardProcess:
         self.stdout_lines: list[str] = []
         self._ready = threading.Event()
         self._eof = threading.Event()
+        self.stopped_on_purpose = False
 
     @property
     def api_endpoint(self) -> str:
@@ -378,6 +382,7 @@ class LanyardProcess:
         self._ready.clear()
         self._eof.clear()
         self.stdout_lines = []
+        self.stopped_on_purpose = False
         log = open(self.log_path, "ab")
         log.write(f"--- start {time.strftime('%H:%M:%S')} ---\n".encode())
         log.flush()
@@ -407,6 +412,7 @@ class LanyardProcess:
 
     def stop(self, timeout: float = 20.0, sig: int = signal.SIGTERM) -> int | None:
         """Signal the server and wait for it; SIGKILL (and raise) if it does not stop in time."""
+        self.stopped_on_purpose = True
         if self.proc is None or self.proc.poll() is not None:
             return None if self.proc is None else self.proc.returncode
         self.proc.send_signal(sig)
@@ -417,12 +423,22 @@ class LanyardProcess:
             raise RuntimeError(f"lanyard did not exit within {timeout:.0f}s of signal {sig}")
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
+        """SIGKILL the server's whole process group (it leads one: start_new_session)."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        if self.proc.poll() is None:
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+
+    def crashed(self) -> bool:
+        """Exited although nobody stopped it."""
+        return self.proc is not None and self.proc.poll() is not None and not self.stopped_on_purpose
 
     def restart(self) -> int | None:
         code = self.stop()
@@ -556,3 +572,22 @@ class Lab:
         """The server still answers a good signed request after whatever the test just sent."""
         out = self.admin.call("sts", "GetCallerIdentity")
         assert out["AccountId"] == self.account_id
+
+
+def expect_error(fn, status: int | tuple[int, ...], code: str | tuple[str, ...]) -> ApiError:
+    """Run fn, require an ApiError with one of the given statuses and codes and a non-empty Message."""
+    with pytest.raises(ApiError) as info:
+        fn()
+    err = info.value
+    codes = code if isinstance(code, tuple) else (code,)
+    statuses = status if isinstance(status, tuple) else (status,)
+    assert err.code in codes, f"expected {codes}, got {err}"
+    assert err.status in statuses, f"expected HTTP {statuses}, got {err}"
+    assert err.message, f"{err}: empty Message"
+    return err
+
+
+def role_session_arn_ok(arn: str, account: str, role: str, session: str) -> bool:
+    """spec §2.1: acs:ram::<acct>:role/<role>/<session>; older material: acs:sts::<acct>:assumed-role/..."""
+    forms = [f"acs:ram::{account}:role/{role}/{session}", f"acs:sts::{account}:assumed-role/{role}/{session}"]
+    return any(arn.lower() == f.lower() and arn.endswith(f"/{session}") for f in forms)
