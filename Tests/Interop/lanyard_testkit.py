@@ -32,6 +32,9 @@ REGION = "cn-hangzhou"
 STS_VERSION = "2015-04-01"
 RAM_VERSION = "2015-05-01"
 VERSIONS = {"sts": STS_VERSION, "ram": RAM_VERSION}
+SEED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed")  # copies of shared/seed
+SEED_TRUST_POLICY = f"{SEED_DIR}/trust-policy-ecs.json"
+SEED_PASSROLE_POLICY = f"{SEED_DIR}/passrole-policy.json"
 
 # ---------------------------------------------------------------------------------------------------------
 # Errors, names, documents
@@ -555,6 +558,11 @@ class Lab:
         out = self.admin.call("ram", "CreateRole", params)["Role"]
         self._attach("Role", name, list(policies) + [("Custom", self.create_policy(d)) for d in documents])
         return Role(name, out["Arn"], out["RoleId"], int(out.get("MaxSessionDuration") or 3600))
+
+    def create_service_role(self, policies: Iterable[str | tuple[str, str]] = (), name: str | None = None) -> Role:
+        """A role like the seed's ECIRamRoleTest: trusted entity Alibaba Cloud Service, ecs.aliyuncs.com."""
+        with open(SEED_TRUST_POLICY) as f:
+            return self.create_role(f.read(), policies, name=name)
 
     def assumer(self) -> User:
         """A RAM user allowed to call sts:AssumeRole on any role."""

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import json
 
-from lanyard_testkit import allow, expect_error, policy_doc, trust_account, unique
-
-SEED = "/work/shared/seed"
+from lanyard_testkit import SEED_PASSROLE_POLICY, SEED_TRUST_POLICY, allow, expect_error, policy_doc, trust_account, unique
 
 
-def read(name: str) -> str:
-    with open(f"{SEED}/{name}") as f:
+def read(path: str) -> str:
+    with open(path) as f:
         return f.read()
 
 
 def test_seed_setup(lab):
-    trust = read("trust-policy-ecs.json")
-    passrole = read("passrole-policy.json")
+    trust = read(SEED_TRUST_POLICY)
+    passrole = read(SEED_PASSROLE_POLICY)
     v1, v3, tv1 = lab.root("core-v1"), lab.root("tea-v3"), lab.root("tea-v1")
 
     # 1. the role, trusted entity "Alibaba Cloud Service" / Elastic Compute Service (core SDK, V1)
