@@ -356,3 +356,13 @@ def test_deny_policy_documents_are_accepted(lab):
                        "StringLike": {"acs:UserAgent": "*"}, "NumericLessThanEquals": {"ram:Foo": "3"}}},
     ]})
     lab.create_policy(doc)
+
+
+def test_large_valid_policy_document_is_accepted(lab, flavour):
+    """Within every documented size limit (2048/4096/6144): accepted, stored and returned unchanged."""
+    doc = policy_doc(*[allow(f"ram:GetUser{i:03d}", f"acs:ram:*:{lab.account_id}:user/u{i}") for i in range(19)])
+    assert 1500 < len(doc) <= 2048
+    name = unique("large")
+    lab.root(flavour).call("ram", "CreatePolicy", {"PolicyName": name, "PolicyDocument": doc})
+    got = lab.admin.call("ram", "GetPolicy", {"PolicyName": name, "PolicyType": "Custom"})
+    assert json.loads(got["DefaultPolicyVersion"]["PolicyDocument"]) == json.loads(doc)
