@@ -142,7 +142,7 @@ extension ObjectService {
                 var h = HTTPHeaders()
                 h.add(name: "ETag", value: record.quotedETag)
                 h.add(name: "x-oss-hash-crc64ecma", value: String(crc))
-                let location = "http://\(r.head.headers["Host"] ?? configuration.endpointHost)/\(r.bucket)/\(r.key)"
+                let location = "http://\(r.head.headers["Host"] ?? configuration.endpointHosts.first ?? "")/\(r.bucket)/\(r.key)"
                 return ok(r, headers: h, xml: ResponseXML.complete(location: location, bucket: r.bucket, key: r.key,
                                                                    etag: record.quotedETag, urlEncoded: r.urlEncoded))
             }

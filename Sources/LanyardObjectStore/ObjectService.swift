@@ -9,9 +9,9 @@ import Synchronization
 public struct ObjectServiceConfiguration: Sendable {
     /// Data directory: metadata in `<data>/objects.db`, bodies under `<data>/objects/`.
     public var dataDirectory: String
-    /// Host name of the OSS endpoint (no port), e.g. `oss.lanyard.local`: `bucket.<endpointHost>` is
-    /// virtual-hosted addressing. Requests to any other host (an IP, `localhost`) use path style.
-    public var endpointHost: String
+    /// Host names of the OSS endpoint (no port), e.g. `oss-cn-hangzhou-internal.aliyuncs.com`:
+    /// `bucket.<host>` is virtual-hosted addressing. Requests to any other host (an IP, `localhost`) use path style.
+    public var endpointHosts: [String]
     /// Region, e.g. `cn-hangzhou` (reported as location `oss-cn-hangzhou`).
     public var region: String
     /// Largest accepted object, in bytes (OSS: 5 GiB).
@@ -20,9 +20,9 @@ public struct ObjectServiceConfiguration: Sendable {
     public var maxClockSkew: Int64 = 900
 
     /// Creates a configuration.
-    public init(dataDirectory: String, endpointHost: String, region: String) {
+    public init(dataDirectory: String, endpointHosts: [String], region: String) {
         self.dataDirectory = dataDirectory
-        self.endpointHost = endpointHost
+        self.endpointHosts = endpointHosts
         self.region = region
     }
 }
@@ -89,7 +89,7 @@ public final class ObjectService: HTTPHandler {
         do {
             let target = try OSSRequestTarget.parse(
                 host: head.headers["Host"], rawPath: head.rawPath, rawQuery: head.rawQuery,
-                endpointHost: configuration.endpointHost)
+                endpointHosts: configuration.endpointHosts)
             let operation = try OSSOperation.identify(
                 method: head.method, target: target, hasCopySource: head.headers["x-oss-copy-source"] != nil)
             let now = HTTPTime.now()
@@ -152,7 +152,7 @@ public final class ObjectService: HTTPHandler {
 
     /// The error document, or for HEAD requests (which have no body) its base64 in `x-oss-err`.
     func errorResponse(_ error: OSSError, requestId: String, head: HTTPRequestHead) -> HTTPResponse {
-        let xml = error.xml(requestId: requestId, hostId: head.headers["Host"] ?? configuration.endpointHost)
+        let xml = error.xml(requestId: requestId, hostId: head.headers["Host"] ?? configuration.endpointHosts.first ?? "")
         var headers = HTTPHeaders()
         for h in error.headers { headers.add(name: h.name, value: h.value) }
         var response = HTTPResponse(status: error.status, headers: headers)
@@ -177,7 +177,8 @@ public final class ObjectService: HTTPHandler {
 
     var xmlContext: ResponseXML.Context {
         ResponseXML.Context(accountId: authority.accountId, region: configuration.region,
-                            endpointHost: configuration.endpointHost)
+                            extranetEndpoint: "oss-\(configuration.region).aliyuncs.com",
+                            intranetEndpoint: "oss-\(configuration.region)-internal.aliyuncs.com")
     }
 
     // MARK: Authorization

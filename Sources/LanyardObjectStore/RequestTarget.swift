@@ -37,10 +37,10 @@ public struct OSSRequestTarget: Sendable, Hashable {
         return v
     }
 
-    /// Parses a request line. `host` is the Host header; `endpointHost` the configured OSS host name, used to
-    /// recognise virtual-hosted requests (`bucket.<endpointHost>`). A `+` in the key decodes to a space (Go 1.5
+    /// Parses a request line. `host` is the Host header; `endpointHosts` the configured OSS host names, used to
+    /// recognise virtual-hosted requests (`bucket.<endpointHost>` for any of them). A `+` in the key decodes to a space (Go 1.5
     /// sends spaces that way; every other client encodes a literal `+` as `%2B`).
-    public static func parse(host: String?, rawPath: String, rawQuery: String?, endpointHost: String)
+    public static func parse(host: String?, rawPath: String, rawQuery: String?, endpointHosts: [String])
         throws(OSSError) -> OSSRequestTarget
     {
         let query = try parseQuery(rawQuery)
@@ -48,7 +48,7 @@ public struct OSSRequestTarget: Sendable, Hashable {
             throw OSSError.invalidArgument("The request path must start with '/'.")
         }
         let afterSlash = rawPath.dropFirst()
-        if let bucket = virtualHostBucket(host: host, endpointHost: endpointHost) {
+        if let bucket = virtualHostBucket(host: host, endpointHosts: endpointHosts) {
             return OSSRequestTarget(
                 bucket: bucket, key: try decodeKey(afterSlash), query: query, style: .virtualHosted)
         }
@@ -79,8 +79,17 @@ public struct OSSRequestTarget: Sendable, Hashable {
         return key
     }
 
-    private static func virtualHostBucket(host: String?, endpointHost: String) -> String? {
-        guard var host, !endpointHost.isEmpty else { return nil }
+    private static func virtualHostBucket(host: String?, endpointHosts: [String]) -> String? {
+        guard let host else { return nil }
+        for endpointHost in endpointHosts {
+            if let bucket = virtualHostBucket(host: host, endpointHost: endpointHost) { return bucket }
+        }
+        return nil
+    }
+
+    private static func virtualHostBucket(host: String, endpointHost: String) -> String? {
+        var host = host
+        guard !endpointHost.isEmpty else { return nil }
         if host.hasPrefix("[") {
             return nil  // an IPv6 literal never carries a bucket
         }

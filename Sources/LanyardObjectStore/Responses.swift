@@ -31,7 +31,8 @@ enum ResponseXML {
     struct Context {
         var accountId: String
         var region: String
-        var endpointHost: String
+        var extranetEndpoint: String
+        var intranetEndpoint: String
     }
 
     private static func owner(_ w: inout XMLWriter, _ id: String) {
@@ -57,8 +58,8 @@ enum ResponseXML {
         for b in buckets {
             w.open("Bucket")
             w.element("CreationDate", HTTPTime.iso8601(b.created))
-            w.element("ExtranetEndpoint", c.endpointHost)
-            w.element("IntranetEndpoint", c.endpointHost)
+            w.element("ExtranetEndpoint", c.extranetEndpoint)
+            w.element("IntranetEndpoint", c.intranetEndpoint)
             w.element("Location", "oss-" + c.region)
             w.element("Name", b.name)
             w.element("Region", c.region)
@@ -236,8 +237,8 @@ enum ResponseXML {
         w.open("BucketInfo")
         w.open("Bucket")
         w.element("CreationDate", HTTPTime.iso8601(b.created))
-        w.element("ExtranetEndpoint", c.endpointHost)
-        w.element("IntranetEndpoint", c.endpointHost)
+        w.element("ExtranetEndpoint", c.extranetEndpoint)
+        w.element("IntranetEndpoint", c.intranetEndpoint)
         w.element("Location", "oss-" + c.region)
         w.element("StorageClass", b.storageClass)
         w.element("DataRedundancyType", "LRS")

@@ -21,7 +21,7 @@ import Testing
         var all = headers
         if body != nil { all.append(("Content-Type", "application/octet-stream")) }
         if sign {
-            let target = try OSSRequestTarget.parse(host: nil, rawPath: path, rawQuery: query, endpointHost: "")
+            let target = try OSSRequestTarget.parse(host: nil, rawPath: path, rawQuery: query, endpointHosts: [])
             let parts = OSSRequestParts(method: method, bucket: target.bucket, key: target.key,
                                         query: target.query.map { ($0.name, $0.value) }, headers: all)
             all += OSSSignatureV1.sign(parts, accessKeyId: "root-ak", secret: "root-secret", securityToken: nil,

@@ -32,7 +32,7 @@ import Testing
 
     @Test(arguments: cases)
     func routes(_ c: Case) throws {
-        let t = try OSSRequestTarget.parse(host: c.host, rawPath: c.path, rawQuery: c.query, endpointHost: "oss.local")
+        let t = try OSSRequestTarget.parse(host: c.host, rawPath: c.path, rawQuery: c.query, endpointHosts: ["oss.local"])
         #expect(t.bucket == c.bucket)
         #expect(t.key == c.key)
         #expect(t.style == c.style)
@@ -40,7 +40,7 @@ import Testing
 
     @Test func valuelessAndEmptyParametersAreBothPresent() throws {
         let t = try OSSRequestTarget.parse(host: nil, rawPath: "/b/", rawQuery: "acl&uploads=&prefix=a+b%2F&x=1",
-                                           endpointHost: "")
+                                           endpointHosts: [])
         #expect(t.query == [.init("acl", nil), .init("uploads", ""), .init("prefix", "a b/"), .init("x", "1")])
         #expect(t.has("acl") && t.has("uploads"))
         #expect(t.value("acl") == "" && t.nonEmpty("acl") == nil)
@@ -49,17 +49,17 @@ import Testing
     }
 
     @Test func go15DoubleQuestionMarkIsAPlainGet() throws {
-        let t = try OSSRequestTarget.parse(host: nil, rawPath: "/b/k", rawQuery: "?objectMeta", endpointHost: "")
+        let t = try OSSRequestTarget.parse(host: nil, rawPath: "/b/k", rawQuery: "?objectMeta", endpointHosts: [])
         #expect(t.query.isEmpty)
         #expect(try OSSOperation.identify(method: "GET", target: t, hasCopySource: false) == .getObject)
     }
 
     @Test func malformedEscapesAreRefused() {
         #expect(throws: OSSError.self) {
-            try OSSRequestTarget.parse(host: nil, rawPath: "/b/%zz", rawQuery: nil, endpointHost: "")
+            try OSSRequestTarget.parse(host: nil, rawPath: "/b/%zz", rawQuery: nil, endpointHosts: [])
         }
         #expect(throws: OSSError.self) {
-            try OSSRequestTarget.parse(host: nil, rawPath: "/b/%C3%28", rawQuery: nil, endpointHost: "")  // not UTF-8
+            try OSSRequestTarget.parse(host: nil, rawPath: "/b/%C3%28", rawQuery: nil, endpointHosts: [])  // not UTF-8
         }
     }
 }
@@ -104,12 +104,12 @@ import Testing
 
     @Test(arguments: cases)
     func identifies(_ c: Case) throws {
-        let t = try OSSRequestTarget.parse(host: nil, rawPath: c.path, rawQuery: c.query, endpointHost: "")
+        let t = try OSSRequestTarget.parse(host: nil, rawPath: c.path, rawQuery: c.query, endpointHosts: [])
         #expect(try OSSOperation.identify(method: c.method, target: t, hasCopySource: c.copy) == c.operation)
     }
 
     @Test func unsupportedSubresourcesAreNotImplemented() throws {
-        let t = try OSSRequestTarget.parse(host: nil, rawPath: "/b/", rawQuery: "cors", endpointHost: "")
+        let t = try OSSRequestTarget.parse(host: nil, rawPath: "/b/", rawQuery: "cors", endpointHosts: [])
         #expect(throws: OSSError.self) { try OSSOperation.identify(method: "GET", target: t, hasCopySource: false) }
     }
 
@@ -130,7 +130,7 @@ import Testing
         #expect(OSSAuthorizationMapping.resource(account: "123", bucket: "b", key: nil) == "acs:oss:*:123:b")
         #expect(OSSAuthorizationMapping.resource(account: "123", bucket: nil, key: nil) == "acs:oss:*:123:*")
         let t = try OSSRequestTarget.parse(host: nil, rawPath: "/b/", rawQuery: "prefix=logs%2F&delimiter=%2F",
-                                           endpointHost: "")
+                                           endpointHosts: [])
         #expect(OSSAuthorizationMapping.conditions(operation: .listObjects, target: t)
             == ["oss:Prefix": ["logs/"], "oss:Delimiter": ["/"]])
         #expect(OSSAuthorizationMapping.conditions(operation: .getObject, target: t).isEmpty)

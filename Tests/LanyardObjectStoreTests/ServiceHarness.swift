@@ -76,7 +76,7 @@ struct TestClient {
         list.append(("Host", "127.0.0.1:8200"))
         if !body.isEmpty || method == "PUT" || method == "POST" { list.append(("Content-Length", String(body.count))) }
         if let accessKeyId, let secret {
-            let target = try! OSSRequestTarget.parse(host: nil, rawPath: path, rawQuery: query, endpointHost: "")
+            let target = try! OSSRequestTarget.parse(host: nil, rawPath: path, rawQuery: query, endpointHosts: [])
             let parts = OSSRequestParts(method: method, bucket: target.bucket, key: target.key,
                                         query: target.query.map { ($0.name, $0.value) },
                                         headers: list.map { ($0.0, $0.1) })
@@ -153,7 +153,7 @@ struct Fixture {
             "STS.ak": ResolvedCredentials(caller: .roleSession(accountId: "1234567890123456", roleName: "r", roleId: "2",
                                                                sessionName: "s", expiration: expiry), secret: "sts-secret"),
         ])
-        service = try ObjectService(configuration: ObjectServiceConfiguration(dataDirectory: dir, endpointHost: "oss.local",
+        service = try ObjectService(configuration: ObjectServiceConfiguration(dataDirectory: dir, endpointHosts: ["oss.local"],
                                                                               region: "cn-hangzhou"),
                                     authority: authority)
     }

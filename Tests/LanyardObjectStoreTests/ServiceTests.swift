@@ -360,7 +360,7 @@ import Testing
                                    ("Date", date), ("X-OSS-Meta-Author", "foo@bar.com"), ("X-OSS-Magic", "abracadabra"),
                                    ("Authorization", "OSS 44CF9590006BF252F707:26NBxoKdsyly4EDv6inkoDft/yA=")])
         let target = try OSSRequestTarget.parse(host: "oss-example.oss.local", rawPath: "/nelson", rawQuery: nil,
-                                                endpointHost: "oss.local")
+                                                endpointHosts: ["oss.local"])
         let principal = try Authenticator(authority: authority).authenticate(
             method: "PUT", target: target, headers: headers, now: HTTPTime.parseRFC1123(date)!)
         #expect(principal == .authenticated(.root(accountId: "1"), accessKeyId: "44CF9590006BF252F707"))
@@ -377,7 +377,7 @@ import Testing
         ])
         let target = try OSSRequestTarget.parse(
             host: "127.0.0.1", rawPath: "/bucket/1234%2B-/123/1.txt",
-            rawQuery: "param1=value1&%2Bparam1=value3&%7Cparam1=value4&%2Bparam2&%7Cparam2&param2", endpointHost: "")
+            rawQuery: "param1=value1&%2Bparam1=value3&%7Cparam1=value4&%2Bparam2&%7Cparam2&param2", endpointHosts: [])
         let now = HTTPTime.parseCompact("20231216T162057Z")!
         let principal = try Authenticator(authority: authority).authenticate(
             method: "PUT", target: target, headers: headers, now: now)
@@ -399,7 +399,7 @@ import Testing
                                                  secret: "sk")
         let encoded = Percent.encodeListing(signature).replacingOccurrences(of: "/", with: "%2F")
         let query = "OSSAccessKeyId=ak&Expires=\(expires)&Signature=\(encoded)"
-        let target = try OSSRequestTarget.parse(host: nil, rawPath: "/b/k%20x", rawQuery: query, endpointHost: "")
+        let target = try OSSRequestTarget.parse(host: nil, rawPath: "/b/k%20x", rawQuery: query, endpointHosts: [])
         let auth = Authenticator(authority: authority)
         #expect(try auth.authenticate(method: "GET", target: target, headers: HTTPHeaders(), now: now)
             == .authenticated(.root(accountId: "1"), accessKeyId: "ak"))
@@ -407,7 +407,7 @@ import Testing
             try auth.authenticate(method: "GET", target: target, headers: HTTPHeaders(), now: now + 61)
         }
         #expect(late?.code == "AccessDenied" && late?.message == "Request has expired.")
-        let partial = try OSSRequestTarget.parse(host: nil, rawPath: "/b/k", rawQuery: "OSSAccessKeyId=ak", endpointHost: "")
+        let partial = try OSSRequestTarget.parse(host: nil, rawPath: "/b/k", rawQuery: "OSSAccessKeyId=ak", endpointHosts: [])
         #expect(throws: OSSError.self) { try auth.authenticate(method: "GET", target: partial, headers: HTTPHeaders(), now: now) }
     }
 }
