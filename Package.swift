@@ -50,15 +50,18 @@ let package = Package(
                 "LanyardCrypto",
             ],
             swiftSettings: swiftSettings),
+        // Kubernetes manifests (Pod, Deployment) over libyaml, and their ECI CreateContainerGroup parameters.
+        .target(name: "LanyardManifests", dependencies: ["CYAML"], swiftSettings: swiftSettings),
         // Server: pod sandboxes, the in-pod metadata service, credential rotation.
         .target(
-            name: "LanyardNode", dependencies: ["LanyardControlPlane", "LanyardStore", "LanyardHTTP", "CYAML"],
+            name: "LanyardNode",
+            dependencies: ["LanyardControlPlane", "LanyardPolicy", "LanyardStore", "LanyardHTTP", "LanyardManifests", "LanyardCrypto"],
             swiftSettings: swiftSettings),
         // The CLI.
         .executableTarget(
             name: "lanyard",
             dependencies: [
-                "LanyardControlPlane", "LanyardObjectStore", "LanyardNode", "AlibabaCloudCredentials",
+                "LanyardControlPlane", "LanyardObjectStore", "LanyardNode", "LanyardManifests", "AlibabaCloudCredentials",
                 "AlibabaCloudOSS", "AlibabaCloudSigning",
             ],
             swiftSettings: swiftSettings),
@@ -70,5 +73,7 @@ let package = Package(
         .testTarget(name: "LanyardHTTPTests", dependencies: ["LanyardHTTP"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LanyardControlPlaneTests", dependencies: ["LanyardControlPlane"], swiftSettings: swiftSettings),
+        .testTarget(name: "LanyardManifestsTests", dependencies: ["LanyardManifests"], swiftSettings: swiftSettings),
+        .testTarget(name: "LanyardNodeTests", dependencies: ["LanyardNode"], swiftSettings: swiftSettings),
     ]
 )
