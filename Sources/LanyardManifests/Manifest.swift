@@ -54,7 +54,7 @@ public struct ObjectMetadata: Sendable, Hashable {
 }
 
 /// One environment variable of a container (`env[].name` / `env[].value`).
-public struct EnvVar: Sendable, Hashable {
+public struct EnvVar: Sendable, Hashable, Codable {
     /// Variable name.
     public var name: String
     /// Variable value (empty when the manifest gives none).
@@ -68,7 +68,7 @@ public struct EnvVar: Sendable, Hashable {
 }
 
 /// A container: a process started from the host's filesystem (images are recorded, not pulled).
-public struct ContainerSpec: Sendable, Hashable {
+public struct ContainerSpec: Sendable, Hashable, Codable {
     /// Container name (DNS-1123 label).
     public var name: String
     /// Image reference, kept for display.
@@ -94,12 +94,12 @@ public struct ContainerSpec: Sendable, Hashable {
 }
 
 /// Pod restart policy.
-public enum RestartPolicy: String, Sendable, Hashable, CaseIterable {
+public enum RestartPolicy: String, Sendable, Hashable, CaseIterable, Codable {
     case always = "Always", onFailure = "OnFailure", never = "Never"
 }
 
 /// `spec` of a pod.
-public struct PodSpec: Sendable, Hashable {
+public struct PodSpec: Sendable, Hashable, Codable {
     /// Containers, in manifest order (at least one).
     public var containers: [ContainerSpec]
     /// `restartPolicy`, `Always` when absent.
@@ -113,7 +113,7 @@ public struct PodSpec: Sendable, Hashable {
 }
 
 /// What a pod is made from: its labels and annotations and its spec (a Pod's own, or a Deployment's template).
-public struct PodTemplate: Sendable, Hashable {
+public struct PodTemplate: Sendable, Hashable, Codable {
     /// The annotation that binds a RAM role to an ECI pod. Read only from the pod's own metadata.
     public static let ramRoleAnnotation = "k8s.aliyun.com/eci-ram-role-name"
 
