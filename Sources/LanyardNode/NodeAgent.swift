@@ -300,10 +300,16 @@ public final class NodeAgent: Sendable {
             credentials: credentials, directory: directory)
         pods.withLock { $0[record.id] = runtime }
         for index in record.containers.indices {
-            if sandbox != nil, let process = record.containers[index].process, process.isRunning {
+            let status = record.containers[index]
+            if sandbox == nil {
+                startContainer(runtime, index: index, isRestart: false)
+            } else if let process = status.process, process.isRunning {
                 adoptContainer(runtime, index: index, process: process)
-            } else if sandbox == nil || Self.shouldRestart(record.restartPolicy, status: record.containers[index]) {
-                startContainer(runtime, index: index, isRestart: sandbox != nil)
+            } else if status.state == "Running" {
+                // Ended while no server watched it: its exit status is lost; the restart policy decides.
+                containerEnded(runtime, index: index, generation: 0, status: .unknown)
+            } else if status.state == "Waiting" || Self.shouldRestart(record.restartPolicy, status: status) {
+                startContainer(runtime, index: index, isRestart: status.state != "Waiting")
             }
         }
         if let credentials { scheduleRotation(runtime, after: credentials) }

@@ -242,6 +242,30 @@ struct NodeAgentTests {
         #expect(!liveProcess.isRunning)
     }
 
+    @Test func containerThatEndedWhileNoServerRanFollowsItsRestartPolicy() throws {
+        let dir = SandboxFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let controlPlane = FakeControlPlane(trust: [:])
+        let first = try AgentFixture.agent(dir, controlPlane: controlPlane)
+        let once = try first.create(PodRequest(name: "once", template: AgentFixture.template(["sleep", "3600"], restart: .never), roleName: nil))
+        let always = try first.create(PodRequest(name: "always", template: AgentFixture.template(["sleep", "3600"]), roleName: nil))
+        first.detach()
+        for pod in [once, always] {
+            let process = try #require(pod.containers[0].process)
+            kill(process.pid, SIGKILL)
+            #expect(AgentFixture.eventually { !process.isRunning })
+        }
+        let second = try AgentFixture.agent(dir, controlPlane: controlPlane)
+        defer { second.shutdown() }
+        #expect(Set(second.recover().adopted) == [once.id, always.id])
+        let ended = try #require(second.pod(id: once.id))
+        #expect(ended.containers[0].state == "Terminated")
+        #expect(ended.containers[0].reason == "Unknown")
+        #expect(ended.phase == .failed)
+        #expect(AgentFixture.eventually { second.pod(id: always.id)?.containers[0].state == "Running" })
+        #expect(second.pod(id: always.id)?.containers[0].process != always.containers[0].process)
+    }
+
     @Test func restartPolicyAlwaysRestartsAndRestartContainerGroupRestarts() throws {
         let dir = SandboxFixture.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
