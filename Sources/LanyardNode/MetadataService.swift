@@ -1,4 +1,5 @@
 import Foundation
+import LanyardHTTP
 import Synchronization
 
 /// The HTTP face of the metadata service. One handler serves every pod: the pod is named by the tag of the

@@ -1,6 +1,7 @@
 import Foundation
 import LanyardCrypto
 import LanyardManifests
+import LanyardHTTP
 import Synchronization
 
 /// What the node needs from the control plane: the account, authorization, roles' trust policies and role sessions.

@@ -1,4 +1,5 @@
 import Foundation
+import LanyardHTTP
 import LanyardManifests
 import Synchronization
 import Testing
@@ -95,6 +96,33 @@ struct NodeAgentTests {
         // The pod resolves the internal endpoint names through its own hosts file.
         let hosts = try agent.exec(id: pod.id, container: nil, command: ["getent", "hosts", "examplebucket.oss-cn-hangzhou-internal.aliyuncs.com", "sts-vpc.cn-hangzhou.aliyuncs.com"], input: [])
         #expect(String(decoding: hosts.output, as: UTF8.self).split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) ?? "" } == ["100.100.100.201", "100.100.100.202"])
+    }
+
+    @Test func curlInsideEachPodReachesItsOwnMetadataService() throws {
+        let dir = SandboxFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let agent = try AgentFixture.agent(dir, controlPlane: FakeControlPlane(trust: ["RoleA": .allow, "RoleB": .allow]))
+        defer { agent.shutdown() }
+        let a = try agent.create(PodRequest(name: "pod-a", template: AgentFixture.template(["sleep", "3600"]), roleName: "RoleA"))
+        let b = try agent.create(PodRequest(name: "pod-b", template: AgentFixture.template(["sleep", "3600"]), roleName: "RoleB"))
+        func curl(_ pod: String, _ arguments: [String]) throws -> String {
+            let result = try agent.exec(
+                id: pod, container: nil, command: ["curl", "-s", "--max-time", "10", "-w", " %{http_code}"] + arguments, input: [])
+            return String(decoding: result.output, as: UTF8.self)
+        }
+        let base = "http://100.100.100.200/latest/meta-data/ram/security-credentials/"
+        #expect(try curl(a.id, [base]) == "RoleA 200")
+        #expect(try curl(b.id, [base]) == "RoleB 200")
+        let document = try curl(a.id, [base + "RoleA"])
+        #expect(document.hasPrefix("{\n  \"AccessKeyId\": \"STS.RoleA.1\",") && document.hasSuffix("\"Code\": \"Success\"\n} 200"))
+        #expect(try curl(a.id, [base + "RoleB"]) == "404 - Not Found 404")
+        #expect(try curl(a.id, ["-H", "X-Forwarded-For: 1.2.3.4", base + "RoleA"]) == "Forbidden 403")
+        // Hardened mode from inside the pod: token PUT, then GET with it; pod B's token fails in pod A.
+        let tokenA = String(try curl(a.id, ["-X", "PUT", "-H", "X-aliyun-ecs-metadata-token-ttl-seconds: 21600", "http://100.100.100.200/latest/api/token"]).dropLast(4))
+        let tokenB = String(try curl(b.id, ["-X", "PUT", "-H", "X-aliyun-ecs-metadata-token-ttl-seconds: 60", "http://100.100.100.200/latest/api/token"]).dropLast(4))
+        #expect(try curl(a.id, ["-H", "X-aliyun-ecs-metadata-token: \(tokenA)", base]) == "RoleA 200")
+        #expect(try curl(a.id, ["-H", "X-aliyun-ecs-metadata-token: \(tokenB)", base]) == "Unauthorized 401")
+        #expect(try curl(a.id, ["-X", "PUT", "-H", "X-aliyun-ecs-metadata-token-ttl-seconds: 21601", "http://100.100.100.200/latest/api/token"]) == "Missing or Invalid Parameters 400")
     }
 
     @Test func podWithoutRoleAndUnknownRole() throws {
