@@ -21,7 +21,7 @@ test: deps
 	$(MAKE) unit-test interop-test
 
 unit-test:
-	$(SWIFT) test --skip-build --parallel
+	$(SWIFT) test --skip-build
 
 interop-test:
 	LANYARD_BIN=$(CURDIR)/.build/debug/lanyard .venv/bin/python -m pytest -q Tests/Interop
