@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= .lanyard
 
-.PHONY: deps build release run test unit-test interop-test bench clean
+.PHONY: deps build release run up test unit-test interop-test bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -13,7 +13,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product lanyard
 
-run: release
+# The seed scenario end to end (needs root): see scripts/seed-scenario.sh.
+run: deps
+	scripts/seed-scenario.sh
+
+# Just the server, in the foreground, on the data directory $(DATA).
+up: release
 	.build/release/lanyard up --data $(DATA)
 
 test: deps

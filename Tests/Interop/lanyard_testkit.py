@@ -32,7 +32,7 @@ REGION = "cn-hangzhou"
 STS_VERSION = "2015-04-01"
 RAM_VERSION = "2015-05-01"
 VERSIONS = {"sts": STS_VERSION, "ram": RAM_VERSION}
-SEED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed")  # copies of shared/seed
+SEED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Examples", "Seed")  # copies of shared/seed
 SEED_TRUST_POLICY = f"{SEED_DIR}/trust-policy-ecs.json"
 SEED_PASSROLE_POLICY = f"{SEED_DIR}/passrole-policy.json"
 
