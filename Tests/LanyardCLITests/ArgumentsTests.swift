@@ -1,5 +1,5 @@
 import Foundation
-@testable import LanyardCLI
+import LanyardCLI
 import Testing
 
 @Suite struct ArgumentsTests {
@@ -25,11 +25,11 @@ import Testing
 
     @Test func flagsTakeNoValue() throws {
         var arguments = try Arguments(["--recursive", "a", "b"], flags: ["recursive"])
-        let given = arguments.takeFlag("recursive")
-        #expect(given)
+        let first = arguments.takeFlag("recursive")
+        let second = arguments.takeFlag("recursive")
+        #expect(first)
+        #expect(!second, "a taken flag is gone")
         #expect(arguments.positional == ["a", "b"])
-        let givenAgain = arguments.takeFlag("recursive")
-        #expect(!givenAgain)
     }
 
     @Test func missingValueIsAUsageError() {
