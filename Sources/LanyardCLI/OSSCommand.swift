@@ -146,7 +146,7 @@ enum OSSCommand {
             case let error as OSSError where error.code == OSSError.requestFailed:
                 return CLIError(
                     code: error.code,
-                    message: "\(error.code): cannot reach OSS at \(endpoint) (is `lanyard up` running?): \(Self.oneLine(error.message))")
+                    message: "\(error.code): no answer from OSS at \(endpoint): \(Self.reason(error.message)) (is `lanyard up` running?)")
             case let error as OSSError:
                 let message = error.message.isEmpty ? "HTTP \(error.status)" : error.message
                 return CLIError(code: error.code, message: "\(error.code): \(Self.oneLine(message))")
@@ -155,6 +155,12 @@ enum OSSCommand {
             default:
                 return CLIError(code: "Error", message: "Error: \(Self.oneLine(String(describing: error)))")
             }
+        }
+
+        /// The readable part of a transport failure (URLSession's `NSLocalizedDescription`), else the whole text.
+        static func reason(_ text: String) -> String {
+            guard let start = text.range(of: "NSLocalizedDescription=", options: .backwards) else { return oneLine(text) }
+            return oneLine(String(text[start.upperBound...].prefix { $0 != "," && $0 != "}" }))
         }
 
         static func oneLine(_ text: String) -> String {
