@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "AlibabaCloudSigning", targets: ["AlibabaCloudSigning"]),
         .library(name: "AlibabaCloudCredentials", targets: ["AlibabaCloudCredentials"]),
         .library(name: "AlibabaCloudOSS", targets: ["AlibabaCloudOSS"]),
+        .executable(name: "list-objects", targets: ["ListObjects"]),
     ],
     targets: [
         // Debian C libraries, through module maps.
@@ -68,6 +69,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         // The `lanyard` executable.
         .executableTarget(name: "lanyard", dependencies: ["LanyardCLI"], swiftSettings: swiftSettings),
+        // The seed's Go example in Swift: list a bucket with the pod's RAM role credentials.
+        .executableTarget(
+            name: "ListObjects", dependencies: ["AlibabaCloudOSS", "AlibabaCloudCredentials"], path: "Examples/ListObjects",
+            exclude: ["README.md"], swiftSettings: swiftSettings),
 
         .testTarget(name: "LanyardCryptoTests", dependencies: ["LanyardCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "AlibabaCloudSigningTests", dependencies: ["AlibabaCloudSigning"], swiftSettings: swiftSettings),

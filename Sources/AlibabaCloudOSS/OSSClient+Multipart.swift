@@ -69,9 +69,12 @@ extension OSSClient {
     /// - Parameters:
     ///   - partSize: bytes per part (at least 100 KiB; raised when the file would need over 10,000 parts).
     ///   - concurrency: parts in flight at once.
+    ///   - progress: called with the bytes uploaded so far, after each finished part (or once after a single
+    ///     PutObject).
     public func uploadFile(
         bucket: String, key: String, file: URL, partSize: Int = 8 * 1024 * 1024, concurrency: Int = 4,
-        contentType: String? = nil, metadata: [String: String] = [:]
+        contentType: String? = nil, metadata: [String: String] = [:],
+        progress: (@Sendable (Int64) -> Void)? = nil
     ) async throws -> OSSWriteResult {
         let size: Int64
         do {
@@ -82,7 +85,10 @@ extension OSSClient {
         }
         let plan = Self.partPlan(size: size, partSize: partSize)
         if plan.count <= 1 {
-            return try await putObject(bucket: bucket, key: key, file: file, contentType: contentType, metadata: metadata)
+            let result = try await putObject(
+                bucket: bucket, key: key, file: file, contentType: contentType, metadata: metadata)
+            progress?(size)
+            return result
         }
         let uploadId = try await initiateMultipartUpload(
             bucket: bucket, key: key, contentType: contentType, metadata: metadata)
@@ -90,6 +96,8 @@ extension OSSClient {
             let parts = try await withThrowingTaskGroup(of: OSSUploadedPart.self) { group in
                 var pending = plan.makeIterator()
                 var done: [OSSUploadedPart] = []
+                var uploaded: Int64 = 0
+                let lengths = Dictionary(uniqueKeysWithValues: plan.map { ($0.number, Int64($0.length)) })
                 func addNext() {
                     guard let part = pending.next() else { return }
                     group.addTask { [self] in
@@ -101,6 +109,8 @@ extension OSSClient {
                 for _ in 0..<max(1, concurrency) { addNext() }
                 while let finished = try await group.next() {
                     done.append(finished)
+                    uploaded += lengths[finished.partNumber] ?? 0
+                    progress?(uploaded)
                     addNext()
                 }
                 return done

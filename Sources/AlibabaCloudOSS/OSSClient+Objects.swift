@@ -33,7 +33,7 @@ extension OSSClient {
     }
 
     /// Uploads a file as the object `key` (PutObject), streamed from disk. For files over a few hundred MB
-    /// prefer ``uploadFile(bucket:key:file:partSize:concurrency:contentType:metadata:)``.
+    /// prefer ``uploadFile(bucket:key:file:partSize:concurrency:contentType:metadata:progress:)``.
     public func putObject(
         bucket: String, key: String, file: URL, contentType: String? = nil, metadata: [String: String] = [:]
     ) async throws -> OSSWriteResult {

@@ -16,6 +16,7 @@ public enum CLI {
           sts <Action> [--Param value ...]   call an STS 2015-04-01 action
           eci <Action> [--Param value ...]   call an ECI 2018-08-08 action
           configure                          save credentials and endpoints as a profile
+          oss mb|rb|ls|cp|cat|rm|stat|presign   object storage with oss://bucket/key URLs (ossutil style)
 
         Global options for client commands:
           --profile NAME     use this profile from ~/.lanyard/config.json
@@ -41,6 +42,8 @@ public enum CLI {
                 return try await UpCommand.run(rest, environment: environment)
             case "configure":
                 return try ConfigureCommand.run(rest, environment: environment)
+            case "oss":
+                return try await OSSCommand.run(rest, environment: environment)
             case let name where RPCProduct.all.contains { $0.command == name }:
                 let product = RPCProduct.all.first { $0.command == name }!
                 return try await RPCCommand.run(product, rest, environment: environment)
