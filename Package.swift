@@ -54,20 +54,23 @@ let package = Package(
         .target(
             name: "LanyardNode", dependencies: ["LanyardControlPlane", "LanyardStore", "LanyardHTTP", "CYAML"],
             swiftSettings: swiftSettings),
-        // The CLI.
-        .executableTarget(
-            name: "lanyard",
+        // The CLI's commands: `up` wires the server parts together; the client commands use the SDK.
+        .target(
+            name: "LanyardCLI",
             dependencies: [
-                "LanyardControlPlane", "LanyardObjectStore", "LanyardNode", "AlibabaCloudCredentials",
+                "LanyardControlPlane", "LanyardHTTP", "LanyardObjectStore", "LanyardNode", "AlibabaCloudCredentials",
                 "AlibabaCloudOSS", "AlibabaCloudSigning",
             ],
             swiftSettings: swiftSettings),
+        // The `lanyard` executable.
+        .executableTarget(name: "lanyard", dependencies: ["LanyardCLI"], swiftSettings: swiftSettings),
 
         .testTarget(name: "LanyardCryptoTests", dependencies: ["LanyardCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "AlibabaCloudSigningTests", dependencies: ["AlibabaCloudSigning"], swiftSettings: swiftSettings),
         .testTarget(name: "LanyardPolicyTests", dependencies: ["LanyardPolicy"], swiftSettings: swiftSettings),
         .testTarget(name: "LanyardStoreTests", dependencies: ["LanyardStore"], swiftSettings: swiftSettings),
         .testTarget(name: "LanyardHTTPTests", dependencies: ["LanyardHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "LanyardCLITests", dependencies: ["LanyardCLI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LanyardControlPlaneTests", dependencies: ["LanyardControlPlane"], swiftSettings: swiftSettings),
     ]

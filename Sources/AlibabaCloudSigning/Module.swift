@@ -1,1 +1,0 @@
-// AlibabaCloudSigning: under construction.
