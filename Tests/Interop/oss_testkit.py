@@ -279,7 +279,7 @@ class Oss2Client(OssClient):
 
 
 class PyV2Client(OssClient):
-    """alibabacloud-oss-v2: V4 (or V1 on request), path style, plain http, no retries."""
+    """alibabacloud-oss-v2: V4 (or V1 on request), path style, plain http."""
 
     def __init__(self, endpoint: str, bucket: str, identity: Identity, tmp: str, signature_version: str = "v4"):
         self.name = "pyv2" if signature_version == "v4" else f"pyv2-{signature_version}"
@@ -292,7 +292,9 @@ class PyV2Client(OssClient):
             identity.access_key_id, identity.secret, identity.token)
         cfg.use_path_style = True
         cfg.disable_ssl = True
-        cfg.retry_max_attempts = 1
+        # 2, not 1: get_object_to_file loops `range(1, attempts)`, so with 1 it never downloads. 4xx answers
+        # are not retried either way.
+        cfg.retry_max_attempts = 2
         cfg.connect_timeout = 5
         cfg.readwrite_timeout = TIMEOUT
         cfg.signature_version = signature_version
@@ -478,9 +480,11 @@ class GoClient(OssClient):
         self.run("copy", source, target)
 
     def append(self, key, position, data):
+        # Go 1.5 checks an append's CRC only when told the CRC of what is already there (spec §7).
+        initial = "0" if position == 0 else self.head(key).crc
         path = self._file(data)
         try:
-            return int(self.run("append", key, path, str(position))["next"])
+            return int(self.run("append", key, path, str(position), *([initial] if initial else []))["next"])
         finally:
             os.remove(path)
 

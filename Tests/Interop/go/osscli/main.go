@@ -128,15 +128,24 @@ func run(client *oss.Client, op, bucketName string, args []string) (map[string]i
 		need(args, 2, "copy BUCKET SRC DST")
 		result, err := bucket.CopyObject(args[0], args[1])
 		return map[string]interface{}{"etag": result.ETag}, err
-	case "append": // append BUCKET KEY FILE POSITION
-		need(args, 3, "append BUCKET KEY FILE POSITION")
+	case "append": // append BUCKET KEY FILE POSITION [CRC]: with the CRC of the bytes before POSITION the SDK checks the new CRC
+		need(args, 3, "append BUCKET KEY FILE POSITION [CRC]")
 		data, err := ioutil.ReadFile(args[1])
 		if err != nil {
 			return nil, err
 		}
 		position, _ := strconv.ParseInt(args[2], 10, 64)
-		next, err := bucket.AppendObject(args[0], bytes.NewReader(data), position)
-		return map[string]interface{}{"next": next}, err
+		var opts []oss.Option
+		if len(args) == 4 {
+			initial, _ := strconv.ParseUint(args[3], 10, 64)
+			opts = append(opts, oss.InitCRC(initial))
+		}
+		// DoAppendObject, not AppendObject: 1.5.0's AppendObject dereferences a nil result on errors.
+		result, err := bucket.DoAppendObject(&oss.AppendObjectRequest{ObjectKey: args[0], Reader: bytes.NewReader(data), Position: position}, opts)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]interface{}{"next": result.NextPosition, "crc64": strconv.FormatUint(result.CRC, 10)}, nil
 	case "multipart": // multipart BUCKET KEY FILE PARTSIZE: initiate, upload parts, ListParts, complete
 		need(args, 3, "multipart BUCKET KEY FILE PARTSIZE")
 		partSize, _ := strconv.ParseInt(args[2], 10, 64)
