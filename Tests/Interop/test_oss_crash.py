@@ -157,6 +157,7 @@ def test_sigkill_during_uploads_loses_nothing_acknowledged_and_shows_nothing_par
     assert partial, "some uploads were mid-body when the server died"
 
     own_server.start()
+    root = world.root_bucket(bucket)  # a new connection pool: the old one's sockets died with the server
     listed: dict[str, int] = {}
     marker = ""
     for _ in range(20):
