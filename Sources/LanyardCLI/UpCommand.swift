@@ -65,8 +65,7 @@ enum UpCommand {
         let apiServer: HTTPServer
         do {
             controlPlane = try ControlPlane(
-                configuration: ControlPlaneConfiguration(
-                    dataDirectory: URL(fileURLWithPath: data), region: region))
+                configuration: ControlPlaneConfiguration(dataDirectory: data, region: region))
             apiServer = try HTTPServer(
                 configuration: HTTPServerConfiguration(listen: .address(host: api.host, port: api.port)),
                 handler: controlPlane.handler)
@@ -78,12 +77,12 @@ enum UpCommand {
         print("lanyard: metrics      \(apiURL)/metrics")
         print("lanyard: account \(controlPlane.account.accountId); root AccessKey in \(data)/root-credentials.json")
         print("lanyard: ready")
-        fflush(stdout)
+        fflush(nil)
 
         let signal = await waitForTerminationSignal()
         print("lanyard: \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
         apiServer.shutdown()
-        controlPlane.shutdown()
+        controlPlane.close()
         print("lanyard: stopped")
         return 0
     }

@@ -1,1 +1,0 @@
-// LanyardHTTP: under construction.
