@@ -693,20 +693,25 @@ static long shift;
 static int (*real_clock_gettime)(clockid_t, struct timespec *);
 static int (*real_gettimeofday)(struct timeval *, void *);
 
-__attribute__((constructor)) static void init(void) {
-    const char *text = getenv("OSSIT_CLOCK_OFFSET");
-    shift = text ? strtol(text, NULL, 10) : 0;
-    real_clock_gettime = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
-    real_gettimeofday = (int (*)(struct timeval *, void *))dlsym(RTLD_NEXT, "gettimeofday");
+static void resolve(void) {
+    /* Another library's constructor may ask for the time before ours has run: resolve on first use. */
+    if (!real_clock_gettime) real_clock_gettime = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
+    if (!real_gettimeofday) real_gettimeofday = (int (*)(struct timeval *, void *))dlsym(RTLD_NEXT, "gettimeofday");
+    if (!shift) {
+        const char *text = getenv("OSSIT_CLOCK_OFFSET");
+        shift = text ? strtol(text, NULL, 10) : 0;
+    }
 }
 
 int clock_gettime(clockid_t clock, struct timespec *ts) {
+    resolve();
     int rc = real_clock_gettime(clock, ts);
     if (rc == 0 && (clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_COARSE)) ts->tv_sec += shift;
     return rc;
 }
 
 int gettimeofday(struct timeval *tv, void *tz) {
+    resolve();
     int rc = real_gettimeofday(tv, tz);
     if (rc == 0 && tv) tv->tv_sec += shift;
     return rc;
@@ -714,6 +719,7 @@ int gettimeofday(struct timeval *tv, void *tz) {
 
 time_t time(time_t *out) {
     struct timespec ts;
+    resolve();
     real_clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += shift;
     if (out) *out = ts.tv_sec;

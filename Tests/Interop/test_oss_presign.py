@@ -133,10 +133,11 @@ def test_presigned_url_of_a_user_without_permission(world, bucket, lab):
 
 
 def curl(*args: str) -> tuple[int, dict[str, str], bytes]:
-    """Run curl; return (status, headers with lower-case names, body)."""
+    """Run curl; return (status, headers with lower-case names, body). With -I curl prints the headers itself."""
     exe = shutil.which("curl")
     assert exe, "curl is required"
-    p = subprocess.run([exe, "-sS", "--noproxy", "*", "--max-time", "20", "-D", "-", *args],
+    dump = [] if "-I" in args else ["-D", "-"]
+    p = subprocess.run([exe, "-sS", "--noproxy", "*", "--max-time", "20", *dump, *args],
                        capture_output=True, timeout=30)
     assert p.returncode == 0, p.stderr.decode(errors="replace")
     head, _, body = p.stdout.partition(b"\r\n\r\n")
