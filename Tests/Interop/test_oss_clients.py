@@ -244,3 +244,19 @@ def test_key_length_limit(client):
 def test_key_must_not_start_with_slash_or_backslash(client):
     for key in ("/starts-with-slash", "\\starts-with-backslash"):
         expect_failure(lambda: client.put(key, b"x"), 400, "InvalidObjectName")
+
+
+@pytest.mark.parametrize("kind", IDENTITIES)
+def test_pyv2_with_signature_v1(world, bucket, identities, kind, lab):
+    """alibabacloud-oss-v2 can sign V1 too; its V1 signer sends an STS token as an unsigned `security-token`
+    header rather than x-oss-security-token (spec §3): the server must accept either."""
+    client = world.client("pyv2-v1", bucket, identities[kind])
+    key = f"t/pyv2-v1-{kind}/object \u00fc+%.bin"
+    data = blob(2048, key)
+    assert client.put(key, data).etag == quoted_etag(data)
+    assert client.get(key).data == data
+    assert client.get(key, (10, 19)).data == data[10:20]
+    assert client.list_all(prefix=f"t/pyv2-v1-{kind}/").keys == [key]
+    assert client.list_all(prefix="many/", max_keys=1000).pages == 2
+    client.delete(key)
+    assert client.exists(key) is False
