@@ -347,6 +347,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_oss_flag: dict[str, bool] = {}
+
+
+def up_accepts_oss(binary: str) -> bool:
+    """Whether `lanyard up --help` documents --oss."""
+    if binary not in _oss_flag:
+        try:
+            out = subprocess.run([binary, "up", "--help"], capture_output=True, text=True, timeout=20)
+            _oss_flag[binary] = "--oss" in out.stdout + out.stderr
+        except (OSError, subprocess.TimeoutExpired):
+            _oss_flag[binary] = False
+    return _oss_flag[binary]
+
+
 class LanyardProcess:
     """One `lanyard up` in the foreground: started, awaited (`lanyard: ready`), stopped with SIGTERM."""
 
@@ -369,8 +383,10 @@ class LanyardProcess:
         return f"127.0.0.1:{self.api_port}"
 
     def command(self) -> list[str]:
-        return [self.binary, "up", "--data", self.data_dir, "--api", self.api_endpoint,
-                "--oss", f"127.0.0.1:{self.oss_port}"]
+        cmd = [self.binary, "up", "--data", self.data_dir, "--api", self.api_endpoint]
+        if up_accepts_oss(self.binary):  # the OSS listener (CONTRACTS.md) arrives after issue 2
+            cmd += ["--oss", f"127.0.0.1:{self.oss_port}"]
+        return cmd
 
     def _pump(self, proc: subprocess.Popen) -> None:
         assert proc.stdout is not None
