@@ -78,7 +78,7 @@ enum UpCommand {
         print("lanyard: metrics      \(apiURL)/metrics")
         print("lanyard: account \(controlPlane.account.accountId); root AccessKey in \(data)/root-credentials.json")
         print("lanyard: ready")
-        fflush(stdout)
+        fflush(nil)
 
         let signal = await waitForTerminationSignal()
         print("lanyard: \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
