@@ -204,12 +204,15 @@ enum GetCommand {
                     : "unknown resource type \"\(context.arguments.positional[0])\" (pods or deployments)")
         }
         let names = Array(context.arguments.positional.dropFirst())
+        let formats = kind == "pod" ? ["", "wide", "json", "name"] : ["", "json", "name"]
+        guard formats.contains(output) else {
+            throw .usage("-o \(output): use \(formats.dropFirst().joined(separator: ", ")) for \(kind)s")
+        }
         let now = Date()
         var groups = try await context.eci.groups(context.namespaceFilter)
         if !context.allNamespaces { groups = groups.filter { $0.namespace == context.namespace } }
         let scope = context.allNamespaces ? "" : " in \(context.namespace) namespace"
         if kind == "pod" {
-            guard ["", "wide", "json", "name"].contains(output) else { throw .usage("-o \(output): use wide, json or name") }
             for name in names where !groups.contains(where: { $0.ContainerGroupName == name }) {
                 throw CLIError(code: "NotFound", message: "pods \"\(name)\" not found\(scope)")
             }
@@ -229,7 +232,6 @@ enum GetCommand {
                 print(TextTable(header: PodView.header(wide: output == "wide", allNamespaces: context.allNamespaces), rows: rows).render(), terminator: "")
             }
         } else {
-            guard ["", "json", "name"].contains(output) else { throw .usage("-o \(output): use json or name for deployments") }
             var summaries = DeploymentSummary.summaries(groups)
             for name in names where !summaries.contains(where: { $0.name == name }) {
                 throw CLIError(code: "NotFound", message: "deployments.apps \"\(name)\" not found\(scope)")
