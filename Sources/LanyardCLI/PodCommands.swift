@@ -30,7 +30,8 @@ struct PodContext {
 
 /// Reading manifests from `-f FILE` or `-f -` (stdin).
 enum ManifestInput {
-    /// Reads and parses the file named by `--filename`; errors name the file, line and column.
+    /// Reads and parses the file named by `--filename`; errors name the file, line and column. A stream without
+    /// objects is an error too, so that a wrong file never looks like success.
     static func read(_ arguments: inout Arguments) throws(CLIError) -> (name: String, manifests: ParsedManifests) {
         guard let path = arguments.take("filename") else { throw .usage("missing -f FILE (or -f - for stdin)") }
         let name = path == "-" ? "<stdin>" : path
@@ -43,11 +44,14 @@ enum ManifestInput {
             }
             bytes = Array(data)
         }
+        let manifests: ParsedManifests
         do {
-            return (name, try ManifestParser.parse(bytes: bytes))
+            manifests = try ManifestParser.parse(bytes: bytes)
         } catch {
             throw CLIError(code: error.code, message: "\(name): \(error.description); nothing was applied")
         }
+        guard !manifests.objects.isEmpty else { throw CLIError(code: "NoObjects", message: "\(name): no objects passed") }
+        return (name, manifests)
     }
 }
 

@@ -264,3 +264,18 @@ let describeReply = """
         #expect(await CLI.run([command, "--help"], environment: [:]) == 0)
     }
 }
+
+@Suite struct EmptyManifestTests {
+    @Test func aFileWithoutObjectsIsAnErrorNotASilentSuccess() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lanyard-empty-\(UUID().uuidString).yaml").path
+        try "---\n# nothing\n---\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var arguments = try KubectlWords.arguments(["-f", path])
+        do {
+            _ = try ManifestInput.read(&arguments)
+            Issue.record("expected a refusal")
+        } catch {
+            #expect(error.code == "NoObjects")
+        }
+    }
+}
