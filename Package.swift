@@ -88,7 +88,11 @@ let package = Package(
         .testTarget(name: "LanyardHTTPTests", dependencies: ["LanyardHTTP"], swiftSettings: swiftSettings),
         .testTarget(name: "LanyardCLITests", dependencies: ["LanyardCLI"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "LanyardControlPlaneTests", dependencies: ["LanyardControlPlane"], swiftSettings: swiftSettings),
+            name: "LanyardControlPlaneTests",
+            dependencies: ["LanyardControlPlane", "LanyardPolicy", "LanyardHTTP", "AlibabaCloudSigning"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LanyardObjectStoreTests", dependencies: ["LanyardObjectStore"], swiftSettings: swiftSettings),
         .testTarget(name: "LanyardManifestsTests", dependencies: ["LanyardManifests"], swiftSettings: swiftSettings),
         .testTarget(name: "LanyardNodeTests", dependencies: ["LanyardNode"], swiftSettings: swiftSettings),
     ]

@@ -1,3 +1,5 @@
+import LanyardPolicy
+import LanyardControlPlane
 import Foundation
 import LanyardManifests
 
@@ -9,9 +11,11 @@ public enum ECIAdmission {
     public static let servicePrincipal = "ecs.aliyuncs.com"
 
     /// Throws the first rule that fails; returns when the pod may be created with `roleName`.
-    public static func admit(caller: Caller, roleName: String, controlPlane: any NodeControlPlane) throws(RPCError) {
+    public static func admit(
+        caller: Caller, sessionPolicy: Policy? = nil, roleName: String, controlPlane: any NodeControlPlane
+    ) throws(RPCError) {
         let account = controlPlane.accountId
-        guard let trust = controlPlane.trustDecision(roleName: roleName, principal: .service(servicePrincipal)) else {
+        guard let trust = try controlPlane.trustDecision(roleName: roleName, principal: .service(servicePrincipal)) else {
             throw RPCError(
                 status: 404, code: "EntityNotExist.Role",
                 message: "admission refused (rule: the role must exist): RAM role \(roleName) does not exist")
@@ -23,20 +27,12 @@ public enum ECIAdmission {
                     + "the trust policy of role \(roleName) does not allow \(servicePrincipal) to assume it")
         }
         let resource = "acs:ram:*:\(account):role/\(roleName)"
-        guard controlPlane.authorize(caller, AuthorizationRequest(action: "ram:PassRole", resource: resource)) == .allow else {
+        let passRole = AuthorizationRequest(action: "ram:PassRole", resource: resource)
+        guard controlPlane.authorize(caller, sessionPolicy: sessionPolicy, passRole) == .allow else {
             throw RPCError(
                 status: 403, code: "NoPermission",
-                message: "admission refused (rule: the caller must be allowed ram:PassRole): \(callerArn(caller)) is not allowed "
+                message: "admission refused (rule: the caller must be allowed ram:PassRole): \(caller.arn) is not allowed "
                     + "ram:PassRole on \(resource)")
-        }
-    }
-
-    /// The caller as an ARN, for messages.
-    public static func callerArn(_ caller: Caller) -> String {
-        switch caller {
-        case .root(let account): "acs:ram::\(account):root"
-        case .user(let account, let name, _): "acs:ram::\(account):user/\(name)"
-        case .roleSession(let account, let role, _, let session, _): "acs:ram::\(account):assumed-role/\(role)/\(session)"
         }
     }
 }
@@ -167,17 +163,19 @@ public struct ECIService: RPCService {
     private func permit(_ request: RPCRequest, _ id: String) throws(RPCError) {
         guard checkActions else { return }
         let resource = "acs:eci:\(agent.configuration.regionId):\(controlPlane.accountId):containergroup/\(id)"
-        guard controlPlane.authorize(request.caller, AuthorizationRequest(action: "eci:\(request.action)", resource: resource)) == .allow else {
+        let action = AuthorizationRequest(action: "eci:\(request.action)", resource: resource)
+        guard controlPlane.authorize(request.caller, sessionPolicy: request.sessionPolicy, action) == .allow else {
             throw RPCError(
                 status: 403, code: "NoPermission",
-                message: "\(ECIAdmission.callerArn(request.caller)) is not allowed eci:\(request.action) on \(resource)")
+                message: "\(request.caller.arn) is not allowed eci:\(request.action) on \(resource)")
         }
     }
 
     private func create(_ request: RPCRequest) throws(RPCError) -> [String: any Sendable] {
         try permit(request, "*")
         let pod = try ContainerGroupParameters.podRequest(request.parameters)
-        if let role = pod.roleName { try ECIAdmission.admit(caller: request.caller, roleName: role, controlPlane: controlPlane) }
+        if let role = pod.roleName { try ECIAdmission.admit(
+                caller: request.caller, sessionPolicy: request.sessionPolicy, roleName: role, controlPlane: controlPlane) }
         let record = try call { () throws(NodeError) in try agent.create(pod) }
         return ["ContainerGroupId": record.id]
     }

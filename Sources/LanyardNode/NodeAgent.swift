@@ -1,3 +1,5 @@
+import LanyardPolicy
+import LanyardControlPlane
 import Foundation
 import LanyardCrypto
 import LanyardManifests
@@ -8,11 +10,11 @@ import Synchronization
 public protocol NodeControlPlane: Sendable {
     /// The account that owns pods and roles.
     var accountId: String { get }
-    /// Evaluates the caller's current policies (root: always allow).
-    func authorize(_ caller: Caller, _ request: AuthorizationRequest) -> Decision
+    /// Evaluates the caller's current policies, intersected with a role session's session policy (root: allow).
+    func authorize(_ caller: Caller, sessionPolicy: Policy?, _ request: AuthorizationRequest) -> Decision
     /// What a role's trust policy says about `principal` assuming it (`Policy.evaluateTrust`), or nil if the role
     /// does not exist.
-    func trustDecision(roleName: String, principal: TrustPrincipal) -> Decision?
+    func trustDecision(roleName: String, principal: TrustPrincipal) throws(RPCError) -> Decision?
     /// Mints an STS session of `roleName` (no calling principal: the node acts after admission).
     func issueRoleSession(roleName: String, sessionName: String, duration: TimeInterval) throws(NodeError) -> PodCredentials
 }

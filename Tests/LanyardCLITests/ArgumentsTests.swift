@@ -1,5 +1,5 @@
 import Foundation
-@testable import LanyardCLI
+import LanyardCLI
 import Testing
 
 @Suite struct ArgumentsTests {
@@ -26,10 +26,10 @@ import Testing
     @Test func flagsTakeNoValue() throws {
         var arguments = try Arguments(["--recursive", "a", "b"], flags: ["recursive"])
         let first = arguments.takeFlag("recursive")
-        #expect(first)
-        #expect(arguments.positional == ["a", "b"])
         let second = arguments.takeFlag("recursive")
-        #expect(!second)
+        #expect(first)
+        #expect(!second, "a taken flag is gone")
+        #expect(arguments.positional == ["a", "b"])
     }
 
     @Test func missingValueIsAUsageError() {

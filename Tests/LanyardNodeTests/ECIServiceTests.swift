@@ -1,3 +1,4 @@
+import LanyardControlPlane
 import Foundation
 import LanyardManifests
 import Testing

@@ -1,3 +1,5 @@
+import LanyardPolicy
+import LanyardControlPlane
 import Foundation
 import LanyardHTTP
 import LanyardManifests
@@ -20,7 +22,7 @@ final class FakeControlPlane: NodeControlPlane {
         self.eciAllowed = eciAllowed
     }
 
-    func authorize(_ caller: Caller, _ request: AuthorizationRequest) -> Decision {
+    func authorize(_ caller: Caller, sessionPolicy: Policy?, _ request: AuthorizationRequest) -> Decision {
         guard case .user(_, let name, _) = caller else { return .allow }
         if request.action == "ram:PassRole" {
             return passRoleAllowed.contains("\(name) \(request.resource)") ? .allow : .implicitDeny
@@ -28,7 +30,7 @@ final class FakeControlPlane: NodeControlPlane {
         return request.action.hasPrefix("eci:") && eciAllowed.contains(name) ? .allow : .implicitDeny
     }
 
-    func trustDecision(roleName: String, principal: TrustPrincipal) -> Decision? { trust[roleName] }
+    func trustDecision(roleName: String, principal: TrustPrincipal) throws(RPCError) -> Decision? { trust[roleName] }
 
     func issueRoleSession(roleName: String, sessionName: String, duration: TimeInterval) throws(NodeError) -> PodCredentials {
         guard trust[roleName] != nil else { throw NodeError(code: "EntityNotExist.Role", message: "no role \(roleName)") }
