@@ -18,11 +18,25 @@ public enum CLI {
           configure                          save credentials and endpoints as a profile
           oss mb|rb|ls|cp|cat|rm|stat|presign   object storage with oss://bucket/key URLs (ossutil style)
 
+        Pods (kubectl style, through the signed ECI API):
+          apply -f FILE|-                    create pods from Pod and Deployment manifests
+          get pods|deployments [-o wide|json|name]
+                                             list pods (wide: IP, node, RAM role) or deployments
+          describe pod NAME                  role, role ARN, credential expiry, containers, events
+          logs POD [-c CONTAINER] [--tail N] print a container's output
+          exec POD|deploy/NAME [-c C] [-i] -- CMD...
+                                             run a command inside a pod; exits with its exit code
+          delete pod|deployment NAME | -f FILE
+                                             delete pods, a deployment's pods, or a file's objects
+          annotate pod NAME KEY=VALUE...     store annotations (read only at creation: the role stays)
+
         Global options for client commands:
           --profile NAME     use this profile from ~/.lanyard/config.json
           --endpoint H:P     RAM/STS/ECI endpoint (default 127.0.0.1:8100, env LANYARD_ENDPOINT)
+          --oss-endpoint H:P OSS endpoint (default 127.0.0.1:8200, env LANYARD_OSS_ENDPOINT)
           --region R         region id (default cn-hangzhou)
           --data DIR         where a local `lanyard up` keeps its root key (default ./.lanyard)
+          -n NAMESPACE, -A   pod commands: the namespace (default "default"), or all namespaces
 
         Credentials come from --profile, else ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET /
         ALIBABA_CLOUD_SECURITY_TOKEN, else the current profile, else the local root key.
@@ -44,6 +58,20 @@ public enum CLI {
                 return try ConfigureCommand.run(rest, environment: environment)
             case "oss":
                 return try await OSSCommand.run(rest, environment: environment)
+            case "apply":
+                return try await ApplyCommand.run(rest, environment: environment)
+            case "get":
+                return try await GetCommand.run(rest, environment: environment)
+            case "describe":
+                return try await DescribeCommand.run(rest, environment: environment)
+            case "logs":
+                return try await LogsCommand.run(rest, environment: environment)
+            case "exec":
+                return try await ExecCommand.run(rest, environment: environment)
+            case "delete":
+                return try await DeleteCommand.run(rest, environment: environment)
+            case "annotate":
+                return try await AnnotateCommand.run(rest, environment: environment)
             case let name where RPCProduct.all.contains { $0.command == name }:
                 let product = RPCProduct.all.first { $0.command == name }!
                 return try await RPCCommand.run(product, rest, environment: environment)

@@ -29,9 +29,11 @@ public struct RPCClient: Sendable {
     }
 
     /// Calls `action` and returns the decoded JSON result; a server error becomes a ``CLIError`` with its code.
-    public func call(_ product: RPCProduct, action: String, parameters: [(name: String, value: String)])
-        async throws(CLIError) -> Any
-    {
+    /// With `inBody`, the signed parameters travel as an `application/x-www-form-urlencoded` body instead of the
+    /// query (POP merges both), so that large values such as a command's stdin do not make an oversized URL.
+    public func call(
+        _ product: RPCProduct, action: String, parameters: [(name: String, value: String)], inBody: Bool = false
+    ) async throws(CLIError) -> Any {
         var unsigned: [(name: String, value: String)] = [
             ("Action", action), ("Version", product.version), ("Format", "JSON"), ("RegionId", region),
         ]
@@ -43,11 +45,15 @@ public struct RPCClient: Sendable {
         let query = signed.map { "\(PercentEncoding.rfc3986($0.name))=\(PercentEncoding.rfc3986($0.value))" }
             .joined(separator: "&")
         let base = endpoint.contains("://") ? endpoint : "http://\(endpoint)"
-        guard let url = URL(string: "\(base)/?\(query)") else {
+        guard let url = URL(string: inBody ? "\(base)/" : "\(base)/?\(query)") else {
             throw .configuration("invalid endpoint \"\(endpoint)\"")
         }
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
+        if inBody {
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(query.utf8)
+        }
         request.setValue("lanyard-cli", forHTTPHeaderField: "User-Agent")
         let data: Data
         let response: URLResponse

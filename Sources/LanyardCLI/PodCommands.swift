@@ -1,0 +1,519 @@
+import Foundation
+import LanyardManifests
+
+/// What every kubectl-style command shares: the signed ECI client resolved like the other client commands
+/// (`--profile`, `--endpoint`, `--region`, `--data`, environment), and the namespace (`-n`, `-A`).
+struct PodContext {
+    /// Options and words left after the global ones were taken.
+    var arguments: Arguments
+    /// The signed ECI client.
+    let eci: ECIClient
+    /// `-n/--namespace`, `default` when absent.
+    let namespace: String
+    /// `-A/--all-namespaces`.
+    let allNamespaces: Bool
+
+    /// Splits `words` the kubectl way and resolves the endpoint and credentials.
+    init(_ words: [String], environment: [String: String]) throws(CLIError) {
+        var arguments = try KubectlWords.arguments(words)
+        let invocation = try Invocation.resolve(&arguments, environment: environment)
+        namespace = arguments.take("namespace") ?? "default"
+        allNamespaces = arguments.takeFlag("all-namespaces")
+        eci = ECIClient(
+            rpc: RPCClient(endpoint: invocation.apiEndpoint, credentials: invocation.credentials, region: invocation.region))
+        self.arguments = arguments
+    }
+
+    /// The `Namespace` filter for listing, none with `-A`.
+    var namespaceFilter: [(name: String, value: String)] { allNamespaces ? [] : [("Namespace", namespace)] }
+}
+
+/// Reading manifests from `-f FILE` or `-f -` (stdin).
+enum ManifestInput {
+    /// Reads and parses the file named by `--filename`; errors name the file, line and column. A stream without
+    /// objects is an error too, so that a wrong file never looks like success.
+    static func read(_ arguments: inout Arguments) throws(CLIError) -> (name: String, manifests: ParsedManifests) {
+        guard let path = arguments.take("filename") else { throw .usage("missing -f FILE (or -f - for stdin)") }
+        let name = path == "-" ? "<stdin>" : path
+        let bytes: [UInt8]
+        if path == "-" {
+            bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+        } else {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CLIError(code: "FileNotFound", message: "cannot read \(path): no such file or not readable")
+            }
+            bytes = Array(data)
+        }
+        let manifests: ParsedManifests
+        do {
+            manifests = try ManifestParser.parse(bytes: bytes)
+        } catch {
+            throw CLIError(code: error.code, message: "\(name): \(error.description); nothing was applied")
+        }
+        guard !manifests.objects.isEmpty else { throw CLIError(code: "NoObjects", message: "\(name): no objects passed") }
+        return (name, manifests)
+    }
+}
+
+/// A `TYPE NAME` or `TYPE/NAME` reference to a pod or a Deployment, as kubectl takes them.
+enum ResourceReference: Equatable {
+    case pod(String)
+    case deployment(String)
+
+    /// The resource kind a kubectl word names (`pods`, `po`, `deploy`, `deployment.apps`, ...), if any.
+    static func kind(_ word: String) -> String? {
+        switch word {
+        case "pod", "pods", "po": "pod"
+        case "deployment", "deployments", "deploy", "deployment.apps", "deployments.apps": "deployment"
+        default: nil
+        }
+    }
+
+    /// Parses `POD`, `pod/POD` or `deploy/NAME`.
+    init(parsing word: String) throws(CLIError) {
+        guard let slash = word.firstIndex(of: "/") else {
+            self = .pod(word)
+            return
+        }
+        let name = String(word[word.index(after: slash)...])
+        guard !name.isEmpty else { throw .usage("\"\(word)\": missing a name after the slash") }
+        switch ResourceReference.kind(String(word[..<slash])) {
+        case "pod": self = .pod(name)
+        case "deployment": self = .deployment(name)
+        default: throw .usage("\"\(word)\": only pods and deployments are supported")
+        }
+    }
+
+    /// The pod this reference points at: the pod itself, or a Deployment's oldest running pod (as kubectl picks
+    /// one for `exec` and `logs`).
+    func resolve(_ context: PodContext) async throws(CLIError) -> ContainerGroup {
+        switch self {
+        case .pod(let name):
+            return try await context.eci.pod(named: name, namespace: context.namespace)
+        case .deployment(let name):
+            let pods = try await context.eci.deploymentPods(name, namespace: context.namespace)
+            guard !pods.isEmpty else {
+                throw CLIError(code: "NotFound", message: "deployments.apps \"\(name)\" not found in namespace \(context.namespace)")
+            }
+            let running = pods.filter(\.isRunning).sorted {
+                ($0.createdAt ?? .distantPast, $0.ContainerGroupName) < ($1.createdAt ?? .distantPast, $1.ContainerGroupName)
+            }
+            guard let first = running.first else {
+                throw CLIError(code: "NoRunningPod", message: "deployment \"\(name)\" has no running pod")
+            }
+            return first
+        }
+    }
+}
+
+/// `lanyard apply -f FILE|-`
+enum ApplyCommand {
+    static let help = """
+        Usage: lanyard apply -f FILE|- [-n NAMESPACE] [--profile P] [--endpoint H:P]
+
+        Creates the pods that Kubernetes manifests describe (kinds Pod and Deployment; several documents separated
+        by ---), as ACK's virtual node does: each pod becomes one signed ECI CreateContainerGroup call with your own
+        credentials, and its RAM role comes from its own annotation k8s.aliyun.com/eci-ram-role-name (for a
+        Deployment, from spec.template.metadata.annotations). The whole file is checked first: an error (with line
+        and column) means nothing is created.
+
+        A Deployment keeps spec.replicas pods named <deployment>-<template hash>-<random>, tagged with the
+        Deployment and the hash. Applying it again unchanged does nothing; a changed replica count scales; a changed
+        template creates new pods, then deletes the old ones. A pod cannot be changed after creation except for its
+        annotations (which do not change its role). Images are not pulled: commands run from the host's filesystem.
+        """
+
+    static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
+        if CLI.wantsHelp(words) {
+            print(help)
+            return 0
+        }
+        var context = try PodContext(words, environment: environment)
+        let input = try ManifestInput.read(&context.arguments)
+        try context.arguments.rejectUnknown()
+        guard context.arguments.positional.isEmpty else { throw .usage("unexpected \"\(context.arguments.positional[0])\"") }
+        for warning in input.manifests.warnings {
+            warn("Warning: \(input.name): line \(warning.line), column \(warning.column): \(warning.message)")
+        }
+        var objects = input.manifests.objects
+        if context.namespace != "default" {
+            // -n applies to objects that name no namespace of their own, as in kubectl.
+            objects = objects.map { object in
+                switch object {
+                case .pod(var pod):
+                    if pod.metadata.namespace == "default" { pod.metadata.namespace = context.namespace }
+                    return .pod(pod)
+                case .deployment(var deployment):
+                    if deployment.metadata.namespace == "default" { deployment.metadata.namespace = context.namespace }
+                    return .deployment(deployment)
+                }
+            }
+        }
+        let existing = try await context.eci.groups()
+        var names = PodNameGenerator(source: SystemRandomNumberGenerator())
+        let plan = try ApplyPlanner.plan(objects, existing: existing, names: &names)
+        for step in plan.steps {
+            for action in step.actions {
+                switch action {
+                case .create(let name, let namespace, let template):
+                    do {
+                        _ = try await context.eci.create(name: name, namespace: namespace, template: template)
+                    } catch {
+                        throw CLIError(code: error.code, message: "\(step.resource): creating pod \(name): \(error.message)")
+                    }
+                case .annotate(let id, let name, let changes):
+                    do {
+                        _ = try await context.eci.annotate(id: id, changes: changes)
+                    } catch {
+                        throw CLIError(code: error.code, message: "\(step.resource): annotating pod \(name): \(error.message)")
+                    }
+                case .delete(let id, let name):
+                    do {
+                        try await context.eci.delete(id: id)
+                    } catch {
+                        throw CLIError(code: error.code, message: "\(step.resource): deleting pod \(name): \(error.message)")
+                    }
+                }
+            }
+            print("\(step.resource) \(step.verb)")
+            step.notes.forEach(warn)
+        }
+        return 0
+    }
+}
+
+/// `lanyard get pods|deployments`
+enum GetCommand {
+    static let help = """
+        Usage: lanyard get pods [NAME...] [-o wide|json|name] [-n NAMESPACE | -A]
+               lanyard get deployments [NAME...] [-o json|name] [-n NAMESPACE | -A]
+
+        Lists pods (ECI container groups, from DescribeContainerGroups) or Deployments (as their pods record them).
+        Pods: NAME READY STATUS RESTARTS AGE; -o wide adds IP, NODE and ROLE (the RAM role bound at creation);
+        -o json prints Kubernetes Pod objects; -o name prints pod/NAME lines. Also: pod, po, deployment, deploy.
+        """
+
+    static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
+        if CLI.wantsHelp(words) {
+            print(help)
+            return 0
+        }
+        var context = try PodContext(words, environment: environment)
+        let output = context.arguments.take("output") ?? ""
+        try context.arguments.rejectUnknown()
+        guard let word = context.arguments.positional.first, let kind = ResourceReference.kind(word) else {
+            throw .usage(
+                context.arguments.positional.isEmpty
+                    ? "missing resource type: lanyard get pods|deployments"
+                    : "unknown resource type \"\(context.arguments.positional[0])\" (pods or deployments)")
+        }
+        let names = Array(context.arguments.positional.dropFirst())
+        let formats = kind == "pod" ? ["", "wide", "json", "name"] : ["", "json", "name"]
+        guard formats.contains(output) else {
+            throw .usage("-o \(output): use \(formats.dropFirst().joined(separator: ", ")) for \(kind)s")
+        }
+        let now = Date()
+        var groups = try await context.eci.groups(context.namespaceFilter)
+        if !context.allNamespaces { groups = groups.filter { $0.namespace == context.namespace } }
+        let scope = context.allNamespaces ? "" : " in \(context.namespace) namespace"
+        if kind == "pod" {
+            for name in names where !groups.contains(where: { $0.ContainerGroupName == name }) {
+                throw CLIError(code: "NotFound", message: "pods \"\(name)\" not found\(scope)")
+            }
+            if !names.isEmpty { groups = names.compactMap { name in groups.first { $0.ContainerGroupName == name } } }
+            switch output {
+            case "json":
+                let objects = groups.map(PodView.kubernetesObject)
+                print(prettyJSON(names.count == 1 ? objects[0] : ["apiVersion": "v1", "kind": "List", "items": objects]))
+            case "name":
+                groups.forEach { print("pod/\($0.ContainerGroupName)") }
+            default:
+                guard !groups.isEmpty else {
+                    warn("No resources found\(scope).")
+                    return 0
+                }
+                let rows = groups.map { PodView.row($0, now: now, wide: output == "wide", allNamespaces: context.allNamespaces) }
+                print(TextTable(header: PodView.header(wide: output == "wide", allNamespaces: context.allNamespaces), rows: rows).render(), terminator: "")
+            }
+        } else {
+            var summaries = DeploymentSummary.summaries(groups)
+            for name in names where !summaries.contains(where: { $0.name == name }) {
+                throw CLIError(code: "NotFound", message: "deployments.apps \"\(name)\" not found\(scope)")
+            }
+            if !names.isEmpty { summaries = names.compactMap { name in summaries.first { $0.name == name } } }
+            switch output {
+            case "json":
+                let objects = summaries.map(\.kubernetesObject)
+                print(prettyJSON(names.count == 1 ? objects[0] : ["apiVersion": "v1", "kind": "List", "items": objects]))
+            case "name":
+                summaries.forEach { print("deployment.apps/\($0.name)") }
+            default:
+                guard !summaries.isEmpty else {
+                    warn("No resources found\(scope).")
+                    return 0
+                }
+                let rows = summaries.map { $0.row(now: now, allNamespaces: context.allNamespaces) }
+                print(TextTable(header: DeploymentSummary.header(allNamespaces: context.allNamespaces), rows: rows).render(), terminator: "")
+            }
+        }
+        return 0
+    }
+}
+
+/// `lanyard describe pod NAME`
+enum DescribeCommand {
+    static let help = """
+        Usage: lanyard describe pod NAME [-n NAMESPACE]
+
+        Shows a pod: labels, annotations, status, the RAM role bound at creation with its ARN and when the pod's
+        current credentials expire, its containers and its events.
+        """
+
+    static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
+        if CLI.wantsHelp(words) {
+            print(help)
+            return 0
+        }
+        let context = try PodContext(words, environment: environment)
+        try context.arguments.rejectUnknown()
+        let references = try references(context.arguments.positional, command: "describe")
+        var texts: [String] = []
+        for reference in references {
+            guard case .pod(let name) = reference else { throw .usage("describe supports pods only") }
+            texts.append(PodView.describe(try await context.eci.pod(named: name, namespace: context.namespace), now: Date()))
+        }
+        print(texts.joined(separator: "\n\n"), terminator: "")
+        return 0
+    }
+}
+
+/// `lanyard logs POD [-c CONTAINER] [--tail N]`
+enum LogsCommand {
+    static let help = """
+        Usage: lanyard logs POD|deploy/NAME [-c CONTAINER] [--tail N] [-n NAMESPACE]
+
+        Prints a container's output (DescribeContainerLog): the first container unless -c names one; with --tail,
+        only the last N lines.
+        """
+
+    static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
+        if CLI.wantsHelp(words) {
+            print(help)
+            return 0
+        }
+        var context = try PodContext(words, environment: environment)
+        let container = context.arguments.take("container")
+        let tailText = context.arguments.take("tail")
+        try context.arguments.rejectUnknown()
+        var tail: Int?
+        if let tailText, tailText != "-1" {
+            guard let value = Int(tailText), value >= 0 else { throw .usage("--tail \(tailText): expected a number of lines") }
+            tail = value
+        }
+        guard context.arguments.positional.count == 1 else { throw .usage("usage: lanyard logs POD [-c CONTAINER] [--tail N]") }
+        let group = try await ResourceReference(parsing: context.arguments.positional[0]).resolve(context)
+        let content = try await context.eci.logs(id: group.ContainerGroupId, container: container, tail: tail)
+        FileHandle.standardOutput.write(Data(content.utf8))
+        return 0
+    }
+}
+
+/// `lanyard exec POD [-c CONTAINER] [-i] -- CMD...`
+enum ExecCommand {
+    static let help = """
+        Usage: lanyard exec POD|deploy/NAME [-c CONTAINER] [-i] [-n NAMESPACE] -- COMMAND [ARG...]
+
+        Runs COMMAND inside the pod through the ECI API (ExecContainerCommand, synchronous): the server runs it
+        in the pod's namespaces; nothing runs on this machine. Prints its stdout and stderr and exits with its exit
+        code. -i sends all of this program's stdin (UTF-8 text) to the command. deploy/NAME picks the Deployment's
+        first running pod. There is no TTY (-t).
+        """
+
+    static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
+        if CLI.wantsHelp(Array(words.prefix { $0 != "--" })) {
+            print(help)
+            return 0
+        }
+        var context = try PodContext(words, environment: environment)
+        let container = context.arguments.take("container")
+        let sendStdin = context.arguments.takeFlag("stdin")
+        if context.arguments.takeFlag("tty") {
+            throw .usage("-t: no TTY; commands run synchronously through ExecContainerCommand (use -i for stdin)")
+        }
+        try context.arguments.rejectUnknown()
+        let positional = context.arguments.positional
+        guard positional.count >= 2 else { throw .usage("usage: lanyard exec POD [-c CONTAINER] [-i] -- COMMAND [ARG...]") }
+        let reference = try ResourceReference(parsing: positional[0])
+        var input: String?
+        if sendStdin {
+            guard let text = String(data: FileHandle.standardInput.readDataToEndOfFile(), encoding: .utf8) else {
+                throw CLIError(code: "InvalidStdin", message: "stdin is not UTF-8 text; ExecContainerCommand carries text only")
+            }
+            input = text
+        }
+        let group = try await reference.resolve(context)
+        let result = try await context.eci.exec(
+            id: group.ContainerGroupId, container: container, command: Array(positional.dropFirst()), stdin: input)
+        FileHandle.standardOutput.write(Data(result.stdout.utf8))
+        FileHandle.standardError.write(Data(result.stderr.utf8))
+        return result.exitCode
+    }
+}
+
+/// `lanyard delete pod NAME | deployment NAME | -f FILE`
+enum DeleteCommand {
+    static let help = """
+        Usage: lanyard delete pod NAME... | deployment NAME... | TYPE/NAME... | -f FILE|- [-n NAMESPACE]
+
+        Deletes pods (DeleteContainerGroup), or all pods of a Deployment, or every object a manifest file names.
+        """
+
+    static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
+        if CLI.wantsHelp(words) {
+            print(help)
+            return 0
+        }
+        var context = try PodContext(words, environment: environment)
+        var targets: [(reference: ResourceReference, namespace: String)] = []
+        if context.arguments.has("filename") {
+            let input = try ManifestInput.read(&context.arguments)
+            guard context.arguments.positional.isEmpty else { throw .usage("give either -f FILE or names, not both") }
+            targets = input.manifests.objects.map { object in
+                let namespace = object.metadata.namespace == "default" ? context.namespace : object.metadata.namespace
+                switch object {
+                case .pod(let pod): return (.pod(pod.metadata.name), namespace)
+                case .deployment(let deployment): return (.deployment(deployment.metadata.name), namespace)
+                }
+            }
+        } else {
+            targets = try references(context.arguments.positional, command: "delete").map { ($0, context.namespace) }
+        }
+        try context.arguments.rejectUnknown()
+        var failed = false
+        for target in targets {
+            do throws(CLIError) {
+                switch target.reference {
+                case .pod(let name):
+                    let group = try await context.eci.pod(named: name, namespace: target.namespace)
+                    try await context.eci.delete(id: group.ContainerGroupId)
+                    print("pod \"\(name)\" deleted")
+                case .deployment(let name):
+                    let pods = try await context.eci.deploymentPods(name, namespace: target.namespace)
+                    guard !pods.isEmpty else {
+                        throw CLIError(code: "NotFound", message: "deployments.apps \"\(name)\" not found in namespace \(target.namespace)")
+                    }
+                    for pod in pods { try await context.eci.delete(id: pod.ContainerGroupId) }
+                    print("deployment.apps \"\(name)\" deleted")
+                }
+            } catch {
+                // Like kubectl: report each failure and go on with the rest; the exit status tells.
+                warn("lanyard: \(error.message)")
+                failed = true
+            }
+        }
+        return failed ? 1 : 0
+    }
+}
+
+/// `lanyard annotate pod NAME k=v [k2=v2 ...] [k3-] [--overwrite]`
+enum AnnotateCommand {
+    static let help = """
+        Usage: lanyard annotate pod NAME KEY=VALUE... [KEY-...] [--overwrite] [-n NAMESPACE]
+
+        Stores annotations on a pod (UpdateContainerGroup); KEY- removes one; changing an existing value needs
+        --overwrite. Annotations are read only when a pod is created: changing k8s.aliyun.com/eci-ram-role-name on
+        a running pod does not change its RAM role (delete and re-create the pod for that).
+        """
+
+    static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
+        if CLI.wantsHelp(words) {
+            print(help)
+            return 0
+        }
+        var context = try PodContext(words, environment: environment)
+        let overwrite = context.arguments.takeFlag("overwrite")
+        try context.arguments.rejectUnknown()
+        var positional = context.arguments.positional[...]
+        guard let first = positional.popFirst() else { throw .usage("usage: lanyard annotate pod NAME KEY=VALUE...") }
+        let reference: ResourceReference
+        if first.contains("/") {
+            reference = try ResourceReference(parsing: first)
+        } else {
+            guard ResourceReference.kind(first) == "pod", let name = positional.popFirst() else {
+                throw .usage("usage: lanyard annotate pod NAME KEY=VALUE... (only pods can be annotated)")
+            }
+            reference = .pod(name)
+        }
+        guard case .pod(let name) = reference else { throw .usage("only pods can be annotated") }
+        let changes = try AnnotationEdits.parse(Array(positional))
+        let group = try await context.eci.pod(named: name, namespace: context.namespace)
+        if !overwrite {
+            let current = group.Annotations ?? [:]
+            if let clash = changes.keys.sorted().first(where: { key in
+                if let old = current[key], let new = changes[key] ?? nil { return old != new }
+                return false
+            }) {
+                throw CLIError(
+                    code: "AnnotationExists",
+                    message: "--overwrite is false but annotation '\(clash)' already has a value (\(current[clash]!))")
+            }
+        }
+        let role = try await context.eci.annotate(id: group.ContainerGroupId, changes: changes)
+        print("pod/\(name) annotated")
+        print(
+            "Annotations are read only when a pod is created: the RAM role in effect is unchanged: \(role ?? "(none)")"
+                + (changes.keys.contains(PodTemplate.ramRoleAnnotation)
+                    ? " (the new \(PodTemplate.ramRoleAnnotation) takes effect only for a pod created with it)" : ""))
+        return 0
+    }
+}
+
+/// `KEY=VALUE` and `KEY-` words of `annotate`.
+enum AnnotationEdits {
+    /// The changes the words ask for (nil removes the key).
+    static func parse(_ words: [String]) throws(CLIError) -> [String: String?] {
+        guard !words.isEmpty else { throw .usage("no annotations given: KEY=VALUE or KEY-") }
+        var changes: [String: String?] = [:]
+        for word in words {
+            if let equals = word.firstIndex(of: "=") {
+                let key = String(word[..<equals])
+                guard !key.isEmpty else { throw .usage("\"\(word)\": empty annotation key") }
+                changes[key] = .some(String(word[word.index(after: equals)...]))
+            } else if word.hasSuffix("-"), word.count > 1 {
+                changes[String(word.dropLast())] = .some(nil)
+            } else {
+                throw .usage("\"\(word)\": expected KEY=VALUE or KEY-")
+            }
+        }
+        return changes
+    }
+}
+
+/// `TYPE NAME...` or `TYPE/NAME...` words as references.
+func references(_ words: [String], command: String) throws(CLIError) -> [ResourceReference] {
+    guard let first = words.first else { throw .usage("usage: lanyard \(command) pod|deployment NAME...") }
+    if first.contains("/") { return try words.map { word throws(CLIError) in try ResourceReference(parsing: word) } }
+    guard let kind = ResourceReference.kind(first) else {
+        throw .usage("unknown resource type \"\(first)\" (pod or deployment)")
+    }
+    let names = words.dropFirst()
+    guard !names.isEmpty else { throw .usage("usage: lanyard \(command) \(first) NAME...") }
+    return names.map { kind == "pod" ? .pod($0) : .deployment($0) }
+}
+
+/// Writes one line to stderr.
+func warn(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+extension DeploymentSummary {
+    /// The Deployment as a Kubernetes `apps/v1` object (metadata, replicas and status counts), for `-o json`.
+    var kubernetesObject: [String: Any] {
+        var metadata: [String: Any] = ["name": name, "namespace": namespace]
+        if let createdAt { metadata["creationTimestamp"] = ECITime.format(createdAt) }
+        return [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": ["replicas": desired],
+            "status": ["readyReplicas": ready, "updatedReplicas": upToDate, "availableReplicas": available],
+        ]
+    }
+}

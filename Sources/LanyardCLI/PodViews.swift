@@ -1,0 +1,226 @@
+import Foundation
+import LanyardManifests
+
+/// How `get pods` and `describe pod` show a container group, in kubectl's forms.
+enum PodView {
+    /// Columns of `get pods`; `-o wide` adds IP, NODE and ROLE; all namespaces put NAMESPACE first.
+    static func header(wide: Bool, allNamespaces: Bool) -> [String] {
+        (allNamespaces ? ["NAMESPACE"] : []) + ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+            + (wide ? ["IP", "NODE", "ROLE"] : [])
+    }
+
+    /// One row of `get pods`.
+    static func row(_ group: ContainerGroup, now: Date, wide: Bool, allNamespaces: Bool) -> [String] {
+        var cells = allNamespaces ? [group.namespace] : []
+        cells += [group.ContainerGroupName, ready(group), status(group), String(restarts(group)), Age.since(group.createdAt, now: now)]
+        if wide { cells += [group.IntranetIp.flatMap { $0.isEmpty ? nil : $0 } ?? "<none>", node(group), group.roleName ?? "<none>"] }
+        return cells
+    }
+
+    /// `ready/total` containers.
+    static func ready(_ group: ContainerGroup) -> String {
+        let containers = group.Containers ?? []
+        return "\(containers.filter { $0.Ready == true }.count)/\(containers.count)"
+    }
+
+    /// kubectl's STATUS: the phase, with `Completed` for a pod that succeeded and the reason of the failing
+    /// container (`Error` by default) for one that failed.
+    static func status(_ group: ContainerGroup) -> String {
+        switch group.Status ?? "Unknown" {
+        case "Succeeded": return "Completed"
+        case "Failed":
+            let failing = (group.Containers ?? []).first { ($0.CurrentState?.ExitCode ?? 0) != 0 }
+            return failing?.CurrentState?.Reason.flatMap { $0 == "Completed" ? nil : $0 } ?? "Error"
+        case let status: return status
+        }
+    }
+
+    /// Container restarts, summed.
+    static func restarts(_ group: ContainerGroup) -> Int { (group.Containers ?? []).reduce(0) { $0 + ($1.RestartCount ?? 0) } }
+
+    /// The node a pod runs on, named as ACK names its virtual nodes: `virtual-kubelet-<zone>`.
+    static func node(_ group: ContainerGroup) -> String {
+        group.ZoneId.flatMap { $0.isEmpty ? nil : "virtual-kubelet-\($0)" } ?? "<none>"
+    }
+
+    /// The pod as a Kubernetes `v1` Pod object, for `-o json`.
+    static func kubernetesObject(_ group: ContainerGroup) -> [String: Any] {
+        var metadata: [String: Any] = [
+            "name": group.ContainerGroupName, "namespace": group.namespace, "uid": group.ContainerGroupId,
+        ]
+        if let created = group.CreationTime { metadata["creationTimestamp"] = created }
+        if !group.labels.isEmpty { metadata["labels"] = group.labels }
+        if let annotations = group.Annotations, !annotations.isEmpty { metadata["annotations"] = annotations }
+        let containers = group.Containers ?? []
+        var spec: [String: Any] = [
+            "restartPolicy": group.RestartPolicy ?? "Always",
+            "containers": containers.map { container -> [String: Any] in
+                var object: [String: Any] = ["name": container.Name ?? "", "image": container.Image ?? ""]
+                if let command = container.Commands, !command.isEmpty { object["command"] = command }
+                if let args = container.Args, !args.isEmpty { object["args"] = args }
+                if let env = container.EnvironmentVars, !env.isEmpty {
+                    object["env"] = env.map { ["name": $0.Key ?? "", "value": $0.Value ?? ""] }
+                }
+                if let dir = container.WorkingDir, !dir.isEmpty { object["workingDir"] = dir }
+                return object
+            },
+        ]
+        if group.ZoneId != nil { spec["nodeName"] = node(group) }
+        var status: [String: Any] = [
+            "phase": phase(group),
+            "containerStatuses": containers.map { container -> [String: Any] in
+                [
+                    "name": container.Name ?? "", "image": container.Image ?? "", "ready": container.Ready ?? false,
+                    "restartCount": container.RestartCount ?? 0, "state": containerState(container.CurrentState),
+                ]
+            },
+        ]
+        if let ip = group.IntranetIp, !ip.isEmpty { status["podIP"] = ip }
+        if let created = group.CreationTime { status["startTime"] = created }
+        return ["apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec, "status": status]
+    }
+
+    /// Kubernetes' pod phase for an ECI status.
+    static func phase(_ group: ContainerGroup) -> String {
+        switch group.Status {
+        case "Running", "Restarting", "Updating": "Running"
+        case "Succeeded": "Succeeded"
+        case "Failed", "ScheduleFailed", "Expired": "Failed"
+        case "Pending", "Scheduling": "Pending"
+        default: "Unknown"
+        }
+    }
+
+    private static func containerState(_ state: ContainerGroup.State?) -> [String: Any] {
+        switch state?.State {
+        case "Running":
+            return ["running": state?.StartTime.map { ["startedAt": $0] } ?? [:]]
+        case "Terminated":
+            var terminated: [String: Any] = ["exitCode": state?.ExitCode ?? 0]
+            if let reason = state?.Reason { terminated["reason"] = reason }
+            if let started = state?.StartTime { terminated["startedAt"] = started }
+            if let finished = state?.FinishTime { terminated["finishedAt"] = finished }
+            return ["terminated": terminated]
+        default:
+            return ["waiting": state?.Reason.map { ["reason": $0] } ?? [:]]
+        }
+    }
+
+    /// `describe pod`: identity, role and credentials, containers and events, in kubectl's layout.
+    static func describe(_ group: ContainerGroup, now: Date) -> String {
+        var lines: [String] = []
+        func field(_ name: String, _ value: String) {
+            lines.append((name + ":").padding(toLength: max(name.count + 2, 20), withPad: " ", startingAt: 0) + value)
+        }
+        func map(_ name: String, _ values: [String: String], separator: String) {
+            let keys = values.keys.sorted()
+            guard let first = keys.first else { return field(name, "<none>") }
+            field(name, "\(first)\(separator)\(values[first]!)")
+            for key in keys.dropFirst() { lines.append(String(repeating: " ", count: 20) + "\(key)\(separator)\(values[key]!)") }
+        }
+        field("Name", group.ContainerGroupName)
+        field("Namespace", group.namespace)
+        field("Container Group", group.ContainerGroupId)
+        field("Node", node(group))
+        field("Start Time", group.CreationTime ?? "<unknown>")
+        map("Labels", group.labels, separator: "=")
+        map("Annotations", group.Annotations ?? [:], separator: ": ")
+        field("Status", status(group))
+        field("IP", group.IntranetIp.flatMap { $0.isEmpty ? nil : $0 } ?? "<none>")
+        field("Restart Policy", group.RestartPolicy ?? "Always")
+        field("RAM Role", group.roleName ?? "<none>")
+        field("RAM Role ARN", group.RamRoleArn.flatMap { $0.isEmpty ? nil : $0 } ?? "<none>")
+        if let expiry = group.CredentialExpiration, !expiry.isEmpty {
+            let left = ECITime.parse(expiry).map { " (in \(Age.format(seconds: Int($0.timeIntervalSince(now)))))" } ?? ""
+            field("Credentials Expire", expiry + left)
+        } else {
+            field("Credentials Expire", "<none>")
+        }
+        lines.append("Containers:")
+        for container in group.Containers ?? [] {
+            lines.append("  \(container.Name ?? ""):")
+            lines.append("    Image:          \(container.Image ?? "")")
+            if let command = container.Commands, !command.isEmpty {
+                lines.append("    Command:")
+                lines += command.map { "      \($0)" }
+            }
+            if let args = container.Args, !args.isEmpty {
+                lines.append("    Args:")
+                lines += args.map { "      \($0)" }
+            }
+            if let dir = container.WorkingDir, !dir.isEmpty { lines.append("    Working Dir:    \(dir)") }
+            let state = container.CurrentState
+            lines.append("    State:          \(state?.State ?? "Waiting")")
+            if let reason = state?.Reason { lines.append("      Reason:       \(reason)") }
+            if let code = state?.ExitCode { lines.append("      Exit Code:    \(code)") }
+            if let started = state?.StartTime { lines.append("      Started:      \(started)") }
+            if let finished = state?.FinishTime { lines.append("      Finished:     \(finished)") }
+            lines.append("    Ready:          \(container.Ready == true ? "True" : "False")")
+            lines.append("    Restart Count:  \(container.RestartCount ?? 0)")
+            let env = container.EnvironmentVars ?? []
+            lines.append("    Environment:\(env.isEmpty ? "    <none>" : "")")
+            lines += env.map { "      \($0.Key ?? ""):  \($0.Value ?? "")" }
+        }
+        let events = group.Events ?? []
+        if events.isEmpty {
+            lines.append("Events:              <none>")
+        } else {
+            lines.append("Events:")
+            let rows = events.map { event -> [String] in
+                let last = event.LastTimestamp.flatMap(ECITime.parse)
+                let first = event.FirstTimestamp.flatMap(ECITime.parse)
+                var age = Age.since(last, now: now)
+                if let count = event.Count, count > 1 { age += " (x\(count) over \(Age.since(first, now: now)))" }
+                return [event.Type ?? "Normal", event.Reason ?? "", age, "lanyard", event.Message ?? ""]
+            }
+            let table = TextTable(header: ["Type", "Reason", "Age", "From", "Message"], rows: rows).render()
+            lines += table.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "  " + $0 }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// `get deployments`: a Deployment as seen through its pods (ECI has no Deployment object).
+struct DeploymentSummary: Sendable, Equatable {
+    var name: String
+    var namespace: String
+    /// `spec.replicas` as recorded on the newest pod.
+    var desired: Int
+    /// Pods running with every container ready.
+    var ready: Int
+    /// Pods made from the newest template.
+    var upToDate: Int
+    /// Pods that are ready (no minimum ready time here).
+    var available: Int
+    /// The oldest pod's creation time: the Deployment's age as far as the pods tell.
+    var createdAt: Date?
+
+    /// Groups `groups` by the Deployment tag; pods without it are skipped. Sorted by namespace and name.
+    static func summaries(_ groups: [ContainerGroup]) -> [DeploymentSummary] {
+        var byKey: [String: [ContainerGroup]] = [:]
+        for group in groups {
+            guard let name = group.labels[DeploymentKeys.deployment] else { continue }
+            byKey["\(group.namespace)/\(name)", default: []].append(group)
+        }
+        return byKey.values.map { pods in
+            let newest = pods.max { ($0.createdAt ?? .distantPast, $0.ContainerGroupName) < ($1.createdAt ?? .distantPast, $1.ContainerGroupName) }!
+            let hash = newest.labels[DeploymentKeys.templateHash]
+            let ready = pods.filter { $0.isRunning && ($0.Containers ?? []).allSatisfy { $0.Ready == true } }.count
+            return DeploymentSummary(
+                name: newest.labels[DeploymentKeys.deployment]!, namespace: newest.namespace,
+                desired: newest.Annotations?[DeploymentKeys.desiredReplicas].flatMap { Int($0) } ?? pods.count, ready: ready,
+                upToDate: pods.filter { $0.labels[DeploymentKeys.templateHash] == hash }.count, available: ready,
+                createdAt: pods.compactMap(\.createdAt).min())
+        }.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+    }
+
+    /// Columns of `get deployments`.
+    static func header(allNamespaces: Bool) -> [String] {
+        (allNamespaces ? ["NAMESPACE"] : []) + ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    }
+
+    /// One row of `get deployments`.
+    func row(now: Date, allNamespaces: Bool) -> [String] {
+        (allNamespaces ? [namespace] : []) + [name, "\(ready)/\(desired)", String(upToDate), String(available), Age.since(createdAt, now: now)]
+    }
+}
