@@ -17,7 +17,8 @@ struct Options {
 
         Lists every object of BUCKET with the STS credentials of the pod's RAM role, read from the
         instance metadata service (the role is discovered), printing one "Object: <key>" line per object.
-          --endpoint      OSS endpoint (default \(defaultEndpoint)); without a scheme, https:// is used
+          --endpoint      OSS endpoint (default \(defaultEndpoint)); without a scheme, http:// is used,
+                          as the Go SDK of the original example does
           --region        region for signing when the endpoint is not oss-<region>[-internal].aliyuncs.com
                           (default cn-hangzhou)
           --metadata-url  for tests only: a loopback metadata server (default http://100.100.100.200)
@@ -60,6 +61,9 @@ struct Options {
         if endpoint.isEmpty { throw UsageError(message: "please give an OSS endpoint, e.g. \(Self.defaultEndpoint)") }
         if bucket.isEmpty { throw UsageError(message: "please give an OSS bucket name with --bucket") }
     }
+
+    /// The endpoint as a URL: like the Go SDK that the original example uses, no scheme means `http://`.
+    var endpointURL: String { endpoint.contains("://") ? endpoint : "http://\(endpoint)" }
 
     /// The region in `oss-<region>[-internal].aliyuncs.com`, else `--region`, else cn-hangzhou.
     var signingRegion: String { Self.region(fromEndpoint: endpoint) ?? region ?? "cn-hangzhou" }
@@ -110,7 +114,8 @@ do {
         } else {
             try ECSRAMRoleCredentialsProvider()
         }
-    let oss = try OSSClient(region: options.signingRegion, endpoint: options.endpoint, credentialsProvider: credentials)
+    let oss = try OSSClient(
+        region: options.signingRegion, endpoint: options.endpointURL, credentialsProvider: credentials)
 
     // Every object, page by page (ListObjects with markers, 100 keys a page, as in the Go example).
     for try await page in oss.listObjectsPages(bucket: options.bucket) {
