@@ -75,12 +75,10 @@ struct AssumeRoleFetcher: CredentialsProvider {
 
     /// The signed form body for `signer`'s credentials.
     func body(signedWith signer: Credentials, date: Date, nonce: String) -> String {
-        RPCSignatureV1.sign(
+        let signed = RPCSignatureV1.sign(
             method: "POST", parameters: parameters, accessKeyId: signer.accessKeyId, secret: signer.accessKeySecret,
-            securityToken: signer.securityToken, date: date, nonce: nonce
-        )
-        .map { PercentEncoding.rfc3986($0.name) + "=" + PercentEncoding.rfc3986($0.value) }
-        .joined(separator: "&")
+            securityToken: signer.securityToken, date: date, nonce: nonce)
+        return PercentEncoding.formatQuery(signed.map { ($0.name, $0.value) })
     }
 
     func credentials() async throws -> Credentials {

@@ -42,8 +42,7 @@ public struct RPCClient: Sendable {
             method: "POST", parameters: unsigned, accessKeyId: credentials.accessKeyId,
             secret: credentials.accessKeySecret, securityToken: credentials.securityToken, date: Date(),
             nonce: UUID().uuidString)
-        let query = signed.map { "\(PercentEncoding.rfc3986($0.name))=\(PercentEncoding.rfc3986($0.value))" }
-            .joined(separator: "&")
+        let query = PercentEncoding.formatQuery(signed.map { ($0.name, $0.value) })
         let base = endpoint.contains("://") ? endpoint : "http://\(endpoint)"
         guard let url = URL(string: inBody ? "\(base)/" : "\(base)/?\(query)") else {
             throw .configuration("invalid endpoint \"\(endpoint)\"")
