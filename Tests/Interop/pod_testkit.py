@@ -208,7 +208,7 @@ class Pod:
              address: str = METADATA, port: int = 80, via: str = "exec") -> tuple[int, str]:
         """One HTTP request from inside the pod; (status, body); status 0 when no connection was made."""
         marker = "\n@@lanyard-status@@"
-        argv = ["curl", "-s", "--noproxy", "*", "--connect-timeout", "3", "-m", "8", "-X", method,
+        argv = ["curl", "-s", "--path-as-is", "--noproxy", "*", "--connect-timeout", "3", "-m", "8", "-X", method,
                 "-o", "-", "-w", marker + "%{http_code}"]
         for k, v in (headers or {}).items():
             argv += ["-H", f"{k}: {v}"]
