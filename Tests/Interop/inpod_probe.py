@@ -2,7 +2,7 @@
 alibabacloud_credentials ECS RAM role provider from http://100.100.100.200, then optionally lists a bucket with
 oss2 through the region's internal endpoint, exactly as a program in an ECI pod would. Prints one JSON line.
 
-    inpod_probe.py provider|chain|config [--role NAME] [--bucket B] [--endpoint URL] [--sign v1|v4]
+    inpod_probe.py provider|chain|config [--role NAME] [--bucket B] [--endpoint URL] [--sign v1|v4] [--sts HOST]
 
 provider: EcsRamRoleCredentialsProvider() (role from --role, else ALIBABA_CLOUD_ECS_METADATA, else discovered;
           IMDSv1 per ALIBABA_CLOUD_IMDSV1_DISABLED); chain: the default chain, Client();
@@ -51,6 +51,17 @@ def list_bucket(bucket: str, endpoint: str, ak: str, secret: str, token: str, si
     return [o.key for o in oss2.ObjectIterator(b)]
 
 
+def caller_identity(endpoint: str) -> dict:
+    """The documented pattern: an STS client whose Config carries the credentials Client (default chain)."""
+    from alibabacloud_credentials.client import Client as CredentialClient
+    from alibabacloud_sts20150401.client import Client
+    from alibabacloud_tea_openapi.utils_models import Config
+
+    config = Config(credential=CredentialClient(), endpoint=endpoint, protocol="http", region_id="cn-hangzhou",
+                    connect_timeout=5000, read_timeout=10000)
+    return Client(config).get_caller_identity().body.to_map()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["provider", "chain", "config"])
@@ -58,6 +69,7 @@ def main() -> None:
     ap.add_argument("--bucket")
     ap.add_argument("--endpoint", default="http://oss-cn-hangzhou-internal.aliyuncs.com")
     ap.add_argument("--sign", default="v4", choices=["v1", "v4"])
+    ap.add_argument("--sts", help="also call STS GetCallerIdentity at this endpoint with the default chain")
     args = ap.parse_args()
     out: dict = {"ok": False}
     try:
@@ -79,6 +91,13 @@ def main() -> None:
             return
         except Exception as e:  # noqa: BLE001
             out.update(stage="oss", error=f"{type(e).__name__}: {e}")
+            print(json.dumps(out))
+            return
+    if args.sts:
+        try:
+            out["caller"] = caller_identity(args.sts)
+        except Exception as e:  # noqa: BLE001
+            out.update(stage="sts", error=f"{type(e).__name__}: {e}")
             print(json.dumps(out))
             return
     out["ok"] = True

@@ -95,6 +95,18 @@ class Eci:
         req = m.DeleteContainerGroupRequest(region_id=REGION, container_group_id=group_id)
         self._wrap(lambda: self.client.delete_container_group(req))
 
+    def logs(self, group_id: str, container: str = "app") -> str:
+        from alibabacloud_eci20180808 import models as m
+
+        req = m.DescribeContainerLogRequest(region_id=REGION, container_group_id=group_id, container_name=container)
+        return self._wrap(lambda: self.client.describe_container_log(req)).body.content or ""
+
+    def restart(self, group_id: str) -> None:
+        from alibabacloud_eci20180808 import models as m
+
+        req = m.RestartContainerGroupRequest(region_id=REGION, container_group_id=group_id)
+        self._wrap(lambda: self.client.restart_container_group(req))
+
     def exec_sdk(self, group_id: str, argv: list[str]) -> str:
         """The SDK's own exec_container_command (its response model knows only SyncResponse)."""
         from alibabacloud_eci20180808 import models as m
@@ -133,6 +145,13 @@ def guarded(netns_inode: int, argv: list[str], limit: int = IN_POD_COMMAND_LIMIT
     guard = (f'test "$(readlink /proc/self/ns/net)" = "net:[{netns_inode}]" '
              f'|| {{ echo "refusing: not in the pod network namespace" >&2; exit {GUARD_EXIT}; }}; exec "$@"')
     return ["/bin/sh", "-c", guard, "in-pod-guard", "timeout", "-k", "2", str(limit), *argv]
+
+
+# For a container's own command, whose pod (and so network namespace) is not known before it is created: run
+# only in a network namespace other than init's (pid 1 is the host's: pods share the host's pid namespace)
+# that has nothing but loopback.
+CONTAINER_GUARD = ('test "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" '
+                   '&& test "$(ip -o link | wc -l)" = 1 || { echo "not in a pod" >&2; exit 99; }')
 
 
 def host_netns_inode() -> int:

@@ -154,3 +154,36 @@ def test_rotation_new_key_before_old_expiration_both_valid(rotating):
     finally:
         problems = pods.cleanup()
     assert not problems, problems
+
+
+# -- endpoints inside the pod (issue 5 item 7) ------------------------------------------------------------------
+
+
+def test_sts_and_late_bucket_by_internal_names(lab, pods, server):
+    """STS at sts-vpc.<region>.aliyuncs.com with the SDK's credential= pattern, and a bucket created after the
+    pod resolves at <bucket>.oss-<region>-internal.aliyuncs.com inside it."""
+    role = lab.create_service_role(["AliyunOSSReadOnlyAccess"])
+    pod = pods.create(role=role.name)
+    late = make_bucket(server, lab, KEYS)
+    out = pod.probe("chain", "--bucket", late, "--sts", "sts-vpc.cn-hangzhou.aliyuncs.com")
+    assert out["ok"], out
+    assert sorted(out["keys"]) == KEYS
+    caller = out["caller"]
+    assert caller["IdentityType"] == "AssumedRoleUser" and caller["AccountId"] == lab.account_id, caller
+    assert caller["Arn"].lower().endswith(f"role/{role.name}/{pod.name}".lower()), caller
+    hosts = pod.exec(["cat", "/etc/hosts"]).out
+    assert f"{late}.oss-cn-hangzhou-internal.aliyuncs.com" in hosts
+
+
+def test_credentials_exist_before_the_container_starts(lab, pods):
+    """No start race (issue 5 item 6): the container's very first instruction already gets its credentials."""
+    from pod_testkit import CONTAINER_GUARD, wait_until
+
+    role = lab.create_service_role()
+    first = (f"{CONTAINER_GUARD}; curl -s --noproxy '*' -m 5 -w ' status=%{{http_code}}' "
+             f"http://100.100.100.200/latest/meta-data/ram/security-credentials/{role.name}; echo; sleep 3600")
+    pod = pods.create(role=role.name, command=["/bin/sh", "-c", first])
+    log = wait_until(lambda: (lambda t: t if "status=" in t else None)(pods.root.logs(pod.id)), 10)
+    assert log and "status=200" in log, f"the container's first metadata call: {log!r}"
+    assert '"Code": "Success"' in log or '"Code":"Success"' in log, log
+    assert pod.credentials()["AccessKeyId"] in log

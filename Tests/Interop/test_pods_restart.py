@@ -98,3 +98,17 @@ def test_delete_leaves_no_processes(lab, pods):
     assert_gone(pod)
     assert pods.root.describe([pod.id]) == []
     assert not os.path.exists(os.path.join(pod.server.data_dir, "pods", pod.id)), "the pod's files are left"
+
+
+def test_restart_container_group_keeps_role_and_credentials(lab, pods):
+    """RestartContainerGroup (ECI SDK) restarts the containers in the same sandbox, with the same session."""
+    role = lab.create_service_role()
+    pod = pods.create(role=role.name)
+    before = pod.credentials()
+    old_pid = int(pod.record()["containers"][0]["process"]["pid"])
+    pods.root.restart(pod.id)
+    assert wait_until(lambda: not os.path.exists(f"/proc/{old_pid}"), 5), "the old container process survived"
+    group = wait_until(lambda: (lambda g: g if g["Status"] == "Running" and g["Containers"][0]["RestartCount"] >= 1
+                                else None)(describe_one(pods.root, pod.id)), 10)
+    assert group, describe_one(pods.root, pod.id)
+    assert pod.holder_alive() and pod.credentials()["AccessKeyId"] == before["AccessKeyId"]
