@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 import time
@@ -444,17 +443,6 @@ def passrole_policy_for(role: str) -> str:
         doc = f.read()
     assert "role/ECIRamRoleTest" in doc
     return doc.replace("role/ECIRamRoleTest", f"role/{role}")
-
-
-def shell(argv: list[str]) -> str:
-    return " ".join(shlex.quote(a) for a in argv)
-
-
-def seconds_until(iso_z: str) -> float:
-    from lanyard_testkit import parse_iso_z
-    import datetime as dt
-
-    return (parse_iso_z(iso_z) - dt.datetime.now(dt.timezone.utc)).total_seconds()
 
 
 def describe_one(eci: Eci, group_id: str) -> dict[str, Any]:
