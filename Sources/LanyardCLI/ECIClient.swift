@@ -84,7 +84,7 @@ struct ECIClient: Sendable {
             ("ContainerGroupId", id), ("Command", commandJSON), ("Sync", "true"),
         ]
         if let container { parameters.append(("ContainerName", container)) }
-        if let stdin { parameters.append(("Stdin", stdin)) }
+        if let stdin { parameters += [("Stdin", "true"), ("StdinData", stdin)] }
         let reply = try await rpc.call(.eci, action: "ExecContainerCommand", parameters: parameters, inBody: true)
         guard let fields = reply as? [String: Any], let code = fields["ExitCode"] as? Int else {
             throw CLIError(code: "InvalidResponse", message: "ExecContainerCommand answered without an ExitCode")

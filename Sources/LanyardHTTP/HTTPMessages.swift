@@ -32,12 +32,25 @@ public struct HTTPRequestHead: Sendable {
                   connectionTag: connectionTag)
     }
 
-    /// Splits a raw request target at its first '?' without decoding anything.
+    /// Splits a raw request target at its first '?' without decoding anything. An absolute-form target
+    /// (`http://host/path?q`, which RFC 9112 §3.2.2 requires servers to accept) loses its scheme and
+    /// authority; the Host header is left as the client sent it.
     static func split(target: String) -> (path: String, query: String?) {
-        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (target, nil) }
+        let target = Self.originForm(target)
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (String(target), nil) }
         let path = String(target[..<mark])
         let query = String(target[target.utf8.index(after: mark)...])
-        return (path, query)
+        return (path.isEmpty ? "/" : path, query)
+    }
+
+    private static func originForm(_ target: String) -> Substring {
+        guard target.utf8.first != UInt8(ascii: "/") else { return target[...] }
+        for scheme in ["http://", "https://"] where target.lowercased().hasPrefix(scheme) {
+            let authority = target.dropFirst(scheme.count)
+            guard let end = authority.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+            return authority[end...]
+        }
+        return target[...]
     }
 }
 

@@ -264,7 +264,9 @@ public struct ECIService: RPCService {
         guard let json = p["Command"], let data = json.data(using: .utf8),
             let command = try? JSONSerialization.jsonObject(with: data) as? [String], !command.isEmpty
         else { throw ContainerGroupParameters.invalid("Command", "must be a non-empty JSON array of strings") }
-        let input = Array((p["Stdin"] ?? "").utf8)
+        // ECI's own `Stdin` is a flag (the SDK sends Stdin=true); with Sync=true the input itself comes in
+        // Lanyard's `StdinData` parameter.
+        let input = Array((p["StdinData"] ?? "").utf8)
         let container = p["ContainerName"].flatMap { $0.isEmpty ? nil : $0 }
         let result = try call { () throws(NodeError) in try agent.exec(id: id, container: container, command: command, input: input) }
         return [

@@ -41,6 +41,12 @@ import Testing
         ("/b/a%2Fb+c?x=1+2&y=%2F", "/b/a%2Fb+c", "x=1+2&y=%2F"),
         ("/?acl", "/", "acl"),
         ("/?acl=", "/", "acl="),
+        ("http://100.100.100.200/latest/meta-data/", "/latest/meta-data/", nil),
+        ("HTTP://h:80/b/k??objectMeta", "/b/k", "?objectMeta"),
+        ("http://h", "/", nil),
+        ("http://h?x=1", "/", "x=1"),
+        ("https://h/a%2Fb", "/a%2Fb", nil),
+        ("*", "*", nil),
     ] as [(String, String, String?)])
     func splitsAtFirstQuestionMark(target: String, path: String, query: String?) {
         let head = HTTPRequestHead(method: "GET", target: target, headers: .init(), remoteAddress: "")

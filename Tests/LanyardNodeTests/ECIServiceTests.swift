@@ -129,7 +129,7 @@ struct ECIServiceTests {
         #expect(log["Content"] as? String == "started\n")
         #expect(log["ContainerName"] as? String == "test")
 
-        let exec = try Self.call(service, "ExecContainerCommand", ["ContainerGroupId": id, "ContainerName": "test", "Command": "[\"/bin/sh\",\"-c\",\"cat; exit 4\"]", "Sync": "true", "Stdin": "echoed"], as: alice)
+        let exec = try Self.call(service, "ExecContainerCommand", ["ContainerGroupId": id, "ContainerName": "test", "Command": "[\"/bin/sh\",\"-c\",\"cat; exit 4\"]", "Sync": "true", "Stdin": "true", "StdinData": "echoed"], as: alice)
         #expect(exec["SyncResponse"] as? String == "echoed")
         #expect(exec["ExitCode"] as? Int == 4)
 
