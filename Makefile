@@ -23,7 +23,7 @@ up: release
 
 test: deps
 	$(SWIFT) build --build-tests
-	$(MAKE) unit-test interop-test
+	$(MAKE) -k unit-test interop-test
 
 unit-test:
 	$(SWIFT) test --skip-build
