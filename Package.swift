@@ -63,6 +63,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Benchmarks (`make bench`): the load generator and client that scripts/bench.sh drives.
+        .executableTarget(
+            name: "lanyard-bench", dependencies: ["AlibabaCloudSigning"], path: "Benchmarks/Sources/lanyard-bench",
+            swiftSettings: swiftSettings),
+
         .testTarget(name: "LanyardCryptoTests", dependencies: ["LanyardCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "AlibabaCloudSigningTests", dependencies: ["AlibabaCloudSigning"], swiftSettings: swiftSettings),
         .testTarget(name: "LanyardPolicyTests", dependencies: ["LanyardPolicy"], swiftSettings: swiftSettings),
