@@ -54,14 +54,16 @@ let package = Package(
         .target(
             name: "LanyardNode", dependencies: ["LanyardControlPlane", "LanyardStore", "LanyardHTTP", "CYAML"],
             swiftSettings: swiftSettings),
-        // The CLI.
-        .executableTarget(
-            name: "lanyard",
+        // The CLI's commands: `up` wires the server parts together; the client commands use the SDK.
+        .target(
+            name: "LanyardCLI",
             dependencies: [
-                "LanyardControlPlane", "LanyardObjectStore", "LanyardNode", "AlibabaCloudCredentials",
+                "LanyardControlPlane", "LanyardHTTP", "LanyardObjectStore", "LanyardNode", "AlibabaCloudCredentials",
                 "AlibabaCloudOSS", "AlibabaCloudSigning",
             ],
             swiftSettings: swiftSettings),
+        // The `lanyard` executable.
+        .executableTarget(name: "lanyard", dependencies: ["LanyardCLI"], swiftSettings: swiftSettings),
 
         // Benchmarks (`make bench`): the load generator and client that scripts/bench.sh drives.
         .executableTarget(
@@ -70,10 +72,25 @@ let package = Package(
 
         .testTarget(name: "LanyardCryptoTests", dependencies: ["LanyardCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "AlibabaCloudSigningTests", dependencies: ["AlibabaCloudSigning"], swiftSettings: swiftSettings),
+        // SDK test support: a loopback HTTP/1.1 server on plain sockets (no server modules), test clock.
+        .target(name: "AlibabaCloudTestSupport", path: "Tests/AlibabaCloudTestSupport", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AlibabaCloudCredentialsTests",
+            dependencies: ["AlibabaCloudCredentials", "AlibabaCloudSigning", "AlibabaCloudTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AlibabaCloudOSSTests",
+            dependencies: [
+                "AlibabaCloudOSS", "AlibabaCloudCredentials", "AlibabaCloudSigning", "AlibabaCloudTestSupport", "LanyardCrypto",
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(name: "LanyardPolicyTests", dependencies: ["LanyardPolicy"], swiftSettings: swiftSettings),
         .testTarget(name: "LanyardStoreTests", dependencies: ["LanyardStore"], swiftSettings: swiftSettings),
         .testTarget(name: "LanyardHTTPTests", dependencies: ["LanyardHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "LanyardCLITests", dependencies: ["LanyardCLI"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "LanyardControlPlaneTests", dependencies: ["LanyardControlPlane"], swiftSettings: swiftSettings),
+            name: "LanyardControlPlaneTests",
+            dependencies: ["LanyardControlPlane", "LanyardPolicy", "LanyardHTTP", "AlibabaCloudSigning"],
+            swiftSettings: swiftSettings),
     ]
 )

@@ -1,1 +1,4 @@
-print("lanyard")
+import Foundation
+import LanyardCLI
+
+exit(await CLI.run(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment))

@@ -1,1 +1,0 @@
-// AlibabaCloudCredentials: under construction.

@@ -1,1 +1,0 @@
-// AlibabaCloudOSS: under construction.

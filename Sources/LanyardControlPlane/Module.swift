@@ -1,1 +1,0 @@
-// LanyardControlPlane: under construction.

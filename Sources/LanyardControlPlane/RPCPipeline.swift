@@ -1,0 +1,313 @@
+import AlibabaCloudSigning
+import Foundation
+import LanyardHTTP
+import LanyardCrypto
+import Synchronization
+
+/// The services reachable through the pipeline, by API `Version`.
+final class ServiceRegistry: Sendable {
+    struct Registration: Sendable {
+        let product: String
+        let service: any RPCService
+    }
+
+    private let services = Mutex<[String: Registration]>([:])
+
+    func register(version: String, product: String, service: any RPCService) {
+        services.withLock { $0[version] = Registration(product: product, service: service) }
+    }
+
+    func lookup(_ version: String) -> Registration? { services.withLock { $0[version] } }
+}
+
+/// The POP RPC endpoint: collects the body (at most 10 MB), merges query and form parameters, verifies the
+/// V1 or ACS3 signature, the timestamp, the nonce and any STS token, dispatches on `Version` to a registered
+/// ``RPCService`` and renders the result or error as JSON or XML. Also serves `GET /metrics`.
+struct RPCPipeline: HTTPHandler {
+    /// Largest accepted body (POP's POST limit).
+    static let bodyLimit = 10 * 1024 * 1024
+    /// Largest accepted distance between a request's timestamp and the server clock.
+    static let timestampWindow: TimeInterval = 15 * 60
+
+    let core: ControlPlaneCore
+    let registry: ServiceRegistry
+    let logRequests: Bool
+
+    func begin(_ head: HTTPRequestHead) -> HTTPBodyDisposition {
+        if head.rawPath == "/metrics" && (head.method == "GET" || head.method == "HEAD") {
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
+            let body = head.method == "HEAD" ? [] : Array(core.metrics.render().utf8)
+            return .respond(HTTPResponse(status: 200, headers: headers, body: .bytes(body)))
+        }
+        let pipeline = self
+        return .collect(limit: Self.bodyLimit) { request in pipeline.respond(to: request) }
+    }
+
+    /// Handles one complete request (also the entry point for tests).
+    func respond(to request: HTTPRequest) -> HTTPResponse {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let requestId = Identifiers.requestId()
+        let call = ParsedCall(request)
+        var outcome = Outcome()
+        let response: HTTPResponse
+        do {
+            let result = try dispatch(call, request: request, requestId: requestId, outcome: &outcome)
+            var fields = result
+            fields["RequestId"] = requestId
+            response = render(status: 200, root: "\(call.action ?? "")Response", fields: fields, format: call.format)
+        } catch {
+            outcome.error = error
+            let product = outcome.product ?? "Pop"
+            let pairs: [(String, any Sendable)] = [
+                ("RequestId", requestId),
+                ("HostId", request.head.headers["host"] ?? "\(product.lowercased()).aliyuncs.com"),
+                ("Code", error.code), ("Message", error.message),
+                ("Recommend",
+                 "https://api.aliyun.com/troubleshoot?q=\(error.code)&product=\(product)&requestId=\(requestId)"),
+            ]
+            response = render(
+                status: error.status, root: "Error", fields: OrderedObject(pairs: pairs), format: call.format)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        finish(call: call, request: request, requestId: requestId, outcome: outcome, status: response.status,
+               seconds: seconds)
+        return response
+    }
+
+    /// What became known while handling a call, for metrics, logs and the audit trail.
+    private struct Outcome {
+        var product: String?
+        var accessKeyId: String?
+        var caller: Caller?
+        var error: RPCError?
+    }
+
+    private func dispatch(
+        _ call: ParsedCall, request: HTTPRequest, requestId: String, outcome: inout Outcome
+    ) throws(RPCError) -> [String: any Sendable] {
+        guard let action = call.action, !action.isEmpty else { throw .missingParameter("Action") }
+        guard let version = call.version, !version.isEmpty else { throw .missingParameter("Version") }
+        guard let registration = registry.lookup(version) else { throw .invalidActionOrVersion }
+        outcome.product = registration.product
+        let authenticated = try authenticate(call, request: request, outcome: &outcome)
+        outcome.caller = authenticated.credentials.caller
+        var parameters = call.parameters
+        for name in Self.signatureParameterNames { parameters.removeValue(forKey: name) }
+        let rpcRequest = RPCRequest(
+            action: action, parameters: parameters, caller: authenticated.credentials.caller,
+            accessKeyId: authenticated.accessKeyId, sessionPolicy: authenticated.credentials.sessionPolicy,
+            // The API listener speaks plain HTTP (TLS, when wanted, terminates in front of it).
+            sourceIp: request.head.remoteAddress, secureTransport: false,
+            userAgent: request.head.headers["user-agent"], requestId: requestId)
+        return try registration.service.handle(rpcRequest)
+    }
+
+    private static let signatureParameterNames = [
+        "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "SignatureType", "Timestamp",
+        "AccessKeyId", "SecurityToken",
+    ]
+
+    // MARK: Authentication
+
+    private struct Authenticated {
+        let credentials: ResolvedCredentials
+        let accessKeyId: String
+    }
+
+    private func authenticate(_ call: ParsedCall, request: HTTPRequest, outcome: inout Outcome) throws(RPCError)
+        -> Authenticated
+    {
+        if let authorization = request.head.headers["authorization"], authorization.hasPrefix("ACS3-") {
+            return try authenticateACS3(authorization, call: call, request: request, outcome: &outcome)
+        }
+        return try authenticateV1(call, request: request, outcome: &outcome)
+    }
+
+    private func authenticateV1(_ call: ParsedCall, request: HTTPRequest, outcome: inout Outcome) throws(RPCError)
+        -> Authenticated
+    {
+        for name in ["AccessKeyId", "Signature", "Timestamp", "SignatureNonce"]
+        where (call.parameters[name] ?? "").isEmpty {
+            throw .missingParameter(name)
+        }
+        let accessKeyId = call.parameters["AccessKeyId"] ?? ""
+        let signature = call.parameters["Signature"] ?? ""
+        outcome.accessKeyId = accessKeyId
+        if let method = call.parameters["SignatureMethod"], method != "HMAC-SHA1" {
+            throw RPCError(
+                status: 400, code: "IncompleteSignature",
+                message: "The request signature does not conform to Aliyun standards. "
+                    + "SignatureMethod \(method) is not supported; use HMAC-SHA1.")
+        }
+        let timestamp = try checkTimestamp(call.parameters["Timestamp"] ?? "")
+        let credentials = try core.credentials(
+            accessKeyId: accessKeyId, securityToken: call.parameters["SecurityToken"])
+        let stringToSign = RPCSignatureV1.stringToSign(method: request.head.method, parameters: call.pairs)
+        let expected = RPCSignatureV1.signature(stringToSign: stringToSign, secret: credentials.secret)
+        guard constantTimeEquals(Array(expected.utf8), Array(signature.utf8)) else {
+            throw Self.signatureMismatch(stringToSign)
+        }
+        try checkNonce(accessKeyId: accessKeyId, nonce: call.parameters["SignatureNonce"] ?? "", timestamp: timestamp)
+        return Authenticated(credentials: credentials, accessKeyId: accessKeyId)
+    }
+
+    private func authenticateACS3(
+        _ header: String, call: ParsedCall, request: HTTPRequest, outcome: inout Outcome
+    ) throws(RPCError) -> Authenticated {
+        let authorization: ACS3Authorization
+        do {
+            authorization = try ACS3Authorization(parsing: header)
+        } catch {
+            throw RPCError(status: 400, code: "IncompleteSignature", message: error.message)
+        }
+        outcome.accessKeyId = authorization.accessKeyId
+        let headers = request.head.headers
+        for name in ["x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256", "host"]
+        where (headers[name] ?? "").isEmpty {
+            throw .missingParameter(name)
+        }
+        var mustBeSigned = ["host", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"]
+        for name in ["x-acs-action", "x-acs-version", "x-acs-security-token"] where headers[name] != nil {
+            mustBeSigned.append(name)
+        }
+        let signed = Set(authorization.signedHeaders.map { $0.lowercased() })
+        for name in mustBeSigned where !signed.contains(name) {
+            throw RPCError(
+                status: 400, code: "IncompleteSignature",
+                message: "The request signature does not conform to Aliyun standards. Header \(name) must be signed.")
+        }
+        let timestamp = try checkTimestamp(headers["x-acs-date"] ?? "")
+        let token = headers["x-acs-security-token"] ?? call.parameters["SecurityToken"]
+        let credentials = try core.credentials(accessKeyId: authorization.accessKeyId, securityToken: token)
+        // The payload hash is computed from the body received, so a body that does not match the signed
+        // x-acs-content-sha256 fails the signature.
+        let payloadHash = Digest.hash(.sha256, request.body).hexString
+        var headerPairs: [(name: String, value: String)] = []
+        for field in headers { headerPairs.append((field.name, field.value)) }
+        let canonical = ACS3Signature.canonicalRequest(
+            method: request.head.method, path: request.head.rawPath.isEmpty ? "/" : request.head.rawPath,
+            query: call.queryPairs, headers: headerPairs, signedHeaders: authorization.signedHeaders,
+            payloadHash: payloadHash)
+        let stringToSign = ACS3Signature.stringToSign(canonicalRequest: canonical)
+        let expected = ACS3Signature.signature(stringToSign: stringToSign, secret: credentials.secret)
+        guard constantTimeEquals(Array(expected.utf8), Array(authorization.signature.lowercased().utf8)) else {
+            throw Self.signatureMismatch(stringToSign)
+        }
+        try checkNonce(
+            accessKeyId: authorization.accessKeyId, nonce: headers["x-acs-signature-nonce"] ?? "", timestamp: timestamp)
+        return Authenticated(credentials: credentials, accessKeyId: authorization.accessKeyId)
+    }
+
+    private static func signatureMismatch(_ stringToSign: String) -> RPCError {
+        RPCError(
+            status: 400, code: "SignatureDoesNotMatch",
+            message: "Specified signature is not matched with our calculation. server string to sign is:\(stringToSign)")
+    }
+
+    private func checkTimestamp(_ text: String) throws(RPCError) -> Date {
+        guard let timestamp = SigningTime.parseISO8601(text) else {
+            throw RPCError(
+                status: 400, code: "InvalidTimeStamp.Format",
+                message: "Specified time stamp or date value is not well formatted.")
+        }
+        guard abs(timestamp.timeIntervalSince(core.now())) <= Self.timestampWindow else {
+            throw RPCError(
+                status: 400, code: "InvalidTimeStamp.Expired", message: "Specified time stamp or date value is expired.")
+        }
+        return timestamp
+    }
+
+    private func checkNonce(accessKeyId: String, nonce: String, timestamp: Date) throws(RPCError) {
+        guard core.nonces.register(accessKeyId: accessKeyId, nonce: nonce, timestamp: timestamp, now: core.now())
+        else {
+            throw RPCError(
+                status: 400, code: "SignatureNonceUsed", message: "Specified signature nonce was used already.")
+        }
+    }
+
+    // MARK: Rendering
+
+    private func render(status: Int, root: String, fields: any Sendable, format: ParsedCall.Format) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        let body: [UInt8]
+        switch format {
+        case .json:
+            headers.add(name: "Content-Type", value: "application/json;charset=utf-8")
+            body = JSONText.bytes(fields)
+        case .xml:
+            headers.add(name: "Content-Type", value: "text/xml;charset=utf-8")
+            body = XMLText.document(root: root, fields)
+        }
+        return HTTPResponse(status: status, headers: headers, body: .bytes(body))
+    }
+
+    // MARK: Operations
+
+    private static let refusalCodePrefixes = [
+        "NoPermission", "InvalidAccessKeyId", "InvalidSecurityToken", "SignatureDoesNotMatch", "SignatureNonceUsed",
+        "InvalidTimeStamp", "MissingSecurityToken", "IncompleteSignature",
+    ]
+
+    private func finish(
+        call: ParsedCall, request: HTTPRequest, requestId: String, outcome: Outcome, status: Int, seconds: Double
+    ) {
+        let action = outcome.product == nil ? "unknown" : (call.action ?? "unknown")
+        let code = outcome.error?.code ?? "OK"
+        core.metrics.observe(action: action, code: code, seconds: seconds)
+        if logRequests {
+            var fields: [(String, any Sendable)] = [
+                ("requestId", requestId), ("action", action), ("version", call.version ?? ""), ("status", status),
+                ("code", code), ("latencyMs", (seconds * 1e6).rounded() / 1e3),
+                ("sourceIp", request.head.remoteAddress),
+            ]
+            if let accessKeyId = outcome.accessKeyId { fields.append(("accessKeyId", accessKeyId)) }
+            if let caller = outcome.caller { fields.append(("caller", caller.arn)) }
+            core.log.log(status >= 500 ? "error" : "info", "rpc request", fields)
+        }
+        guard let error = outcome.error else { return }
+        let isRefusal =
+            call.action == "AssumeRole" || Self.refusalCodePrefixes.contains { error.code.hasPrefix($0) }
+        guard isRefusal, outcome.product != nil else { return }
+        var fields: [(String, any Sendable)] = [
+            ("requestId", requestId), ("action", action), ("code", error.code), ("status", error.status),
+            ("sourceIp", request.head.remoteAddress),
+        ]
+        if let accessKeyId = outcome.accessKeyId { fields.append(("accessKeyId", accessKeyId)) }
+        if let caller = outcome.caller { fields.append(("caller", caller.arn)) }
+        if let roleArn = call.parameters["RoleArn"] { fields.append(("roleArn", roleArn)) }
+        if let sessionName = call.parameters["RoleSessionName"] { fields.append(("roleSessionName", sessionName)) }
+        core.audit.record("Refused", fields)
+    }
+}
+
+/// The parameters of one POP call: query and form body merged (first occurrence wins in the dictionary; the
+/// ordered list keeps every pair for the V1 signature), plus `Action`/`Version` from parameters or the ACS3
+/// `x-acs-action`/`x-acs-version` headers, and the response format.
+struct ParsedCall {
+    enum Format { case json, xml }
+
+    let pairs: [(name: String, value: String)]
+    let queryPairs: [(name: String, value: String)]
+    let parameters: [String: String]
+    let action: String?
+    let version: String?
+    let format: Format
+
+    init(_ request: HTTPRequest) {
+        let query = request.head.rawQuery.map(PercentEncoding.parseQuery) ?? []
+        var all = query
+        let contentType = request.head.headers["content-type"]?.lowercased() ?? ""
+        if !request.body.isEmpty && contentType.hasPrefix("application/x-www-form-urlencoded") {
+            all.append(contentsOf: PercentEncoding.parseQuery(String(decoding: request.body, as: UTF8.self)))
+        }
+        var parameters: [String: String] = [:]
+        for pair in all where parameters[pair.name] == nil { parameters[pair.name] = pair.value }
+        queryPairs = query
+        pairs = all
+        self.parameters = parameters
+        action = parameters["Action"] ?? request.head.headers["x-acs-action"]
+        version = parameters["Version"] ?? request.head.headers["x-acs-version"]
+        format = parameters["Format"]?.lowercased() == "xml" ? .xml : .json
+    }
+}

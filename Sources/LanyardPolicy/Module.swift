@@ -1,1 +1,0 @@
-// LanyardPolicy: under construction.

@@ -1,1 +1,0 @@
-// LanyardStore: under construction.
