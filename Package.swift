@@ -69,6 +69,10 @@ let package = Package(
         .executableTarget(
             name: "lanyard-bench", dependencies: ["AlibabaCloudSigning"], path: "Benchmarks/Sources/lanyard-bench",
             swiftSettings: swiftSettings),
+        // Benchmarks: LanyardPolicy decisions per second on one thread.
+        .executableTarget(
+            name: "lanyard-bench-policy", dependencies: ["LanyardPolicy"], path: "Benchmarks/Sources/lanyard-bench-policy",
+            swiftSettings: swiftSettings),
 
         .testTarget(name: "LanyardCryptoTests", dependencies: ["LanyardCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "AlibabaCloudSigningTests", dependencies: ["AlibabaCloudSigning"], swiftSettings: swiftSettings),
