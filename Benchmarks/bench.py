@@ -168,6 +168,8 @@ class Bench:
         process.wait()
         if process in self.processes:
             self.processes.remove(process)
+        # Only live process groups stay listed for the shell's trap, so that it never signals a reused id.
+        (self.work / "pids").write_text("".join(f"{p.pid}\n" for p in self.processes))
 
     def make_netns(self) -> None:
         if self.netns_created:
@@ -291,6 +293,8 @@ class Bench:
 
     def start_lanyard(self) -> None:
         """`lanyard up` on loopback with a fresh data directory; waits for `lanyard: ready`."""
+        if not self.lanyard.exists():
+            raise NotMeasured("the `lanyard` executable did not build in this checkout")
         help_text = subprocess.run([str(self.lanyard), "up", "--help"], capture_output=True, text=True, timeout=30)
         if "--api" not in help_text.stdout + help_text.stderr:
             raise NotMeasured("this build of `lanyard` has no `up` command yet")
@@ -726,6 +730,11 @@ http {{
         begin = time.monotonic()
         round_seconds = 10
         rounds = 0
+        parts = ["put"] if self.oss else []
+        parts.append("assume-role")
+        with_metadata = not self.pods_available and self.markers_for("bench-meta")
+        if with_metadata:
+            parts.append("metadata GET")
         while time.monotonic() < end:
             loads = []
             if self.oss:
@@ -737,7 +746,7 @@ http {{
                           "--credentials", str(self.user_credentials), "--role-arn",
                           f"acs:ram::{self.account}:role/{ROLE}", "--connections", "4", "--seconds",
                           str(round_seconds), "--max-requests", "100000"])
-            if not self.pods_available and (self.markers_for("bench-meta")):
+            if with_metadata:
                 loads.append(self.cli_env_prefix() + self.in_pod("bench-meta-000") + [
                     "wrk", "-t1", "-c8", f"-d{round_seconds}s",
                     f"http://100.100.100.200/latest/meta-data/ram/security-credentials/{ROLE}"])
@@ -764,7 +773,7 @@ http {{
         return {"startMiB": values[0] / 1024, "minMiB": min(values) / 1024, "maxMiB": max(values) / 1024,
                 "endMiB": values[-1] / 1024, "secondHalfMaxMiB": max(values[half:]) / 1024,
                 "slopeMiBPerMinute": slope, "samples": len(samples), "seconds": self.settings.soak_seconds,
-                "parts": ["put", "assume-role"] + (["metadata"] if len(loads) == 3 else [])}
+                "parts": parts}
 
     def markers_for(self, prefix: str) -> bool:
         return any((self.work / "markers").glob(f"{prefix}-*"))
@@ -875,7 +884,7 @@ def render(bench: Bench, machine: dict[str, str], elapsed: float) -> str:
 
 def main() -> int:
     work = Path(os.environ["BENCH_WORK"])
-    lanyard = Path(os.environ["BENCH_LANYARD"])
+    lanyard = Path(os.environ.get("BENCH_LANYARD") or "/nonexistent/lanyard")
     generator = Path(os.environ["BENCH_GENERATOR"])
     policy = os.environ.get("BENCH_POLICY", "")
     output = Path(os.environ.get("BENCH_OUTPUT", ROOT / "docs/benchmarks.md"))
