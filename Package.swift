@@ -96,5 +96,7 @@ let package = Package(
             name: "LanyardControlPlaneTests",
             dependencies: ["LanyardControlPlane", "LanyardPolicy", "LanyardHTTP", "AlibabaCloudSigning"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LanyardObjectStoreTests", dependencies: ["LanyardObjectStore"], swiftSettings: swiftSettings),
     ]
 )

@@ -35,7 +35,7 @@ public enum CLI {
             return words.isEmpty ? 2 : 0
         }
         let rest = Array(words.dropFirst())
-        do {
+        do throws(CLIError) {
             switch command {
             case "up":
                 return try await UpCommand.run(rest, environment: environment)

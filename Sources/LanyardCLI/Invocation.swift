@@ -7,6 +7,13 @@ public struct CLICredentials: Sendable, Equatable {
     public var securityToken: String?
     /// `profile "dev"`, `environment`, `local root key (<path>)`.
     public var source: String
+
+    public init(accessKeyId: String, accessKeySecret: String, securityToken: String?, source: String) {
+        self.accessKeyId = accessKeyId
+        self.accessKeySecret = accessKeySecret
+        self.securityToken = securityToken
+        self.source = source
+    }
 }
 
 /// Everything a client command needs to reach a Lanyard server: endpoints, region and credentials,

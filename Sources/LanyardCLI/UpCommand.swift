@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import LanyardControlPlane
 import LanyardHTTP
+import LanyardObjectStore
 
 /// A `HOST:PORT` listen address (`[::1]:8100` for IPv6).
 public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
@@ -35,10 +36,10 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 /// `lanyard up`: runs every part of Lanyard in the foreground until SIGINT or SIGTERM.
 enum UpCommand {
     static let help = """
-        Usage: lanyard up [--data DIR] [--api HOST:PORT] [--region REGION]
+        Usage: lanyard up [--data DIR] [--api HOST:PORT] [--oss HOST:PORT] [--region REGION]
 
         Runs Lanyard in the foreground: the RAM 2015-05-01 and STS 2015-04-01 RPC APIs (and Prometheus metrics
-        at /metrics) on the API endpoint. State lives in an embedded SQLite database in the data directory;
+        at /metrics) on the API endpoint, and the OSS-compatible object service on the OSS endpoint. State lives in an embedded SQLite database in the data directory;
         the first start creates the account and writes its root AccessKey to <data>/root-credentials.json
         (mode 0600). Logs are JSON lines on stderr; credentials issued and refusals are audited in
         <data>/audit.jsonl. SIGINT or SIGTERM shuts down cleanly.
@@ -46,6 +47,8 @@ enum UpCommand {
         Options:
           --data DIR         data directory (default ./.lanyard, env LANYARD_DATA)
           --api HOST:PORT    RAM/STS API listen address (default 127.0.0.1:8100)
+          --oss HOST:PORT    OSS listen address (default 127.0.0.1:8200); path-style for IP endpoints,
+                             virtual-hosted for bucket.oss-REGION[-internal].aliyuncs.com
           --region REGION    region id reported to clients (default cn-hangzhou)
         """
 
@@ -57,33 +60,45 @@ enum UpCommand {
         var arguments = try Arguments(words)
         let data = arguments.take("data") ?? environment["LANYARD_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? ".lanyard"
         let api = try ListenAddress(parsing: arguments.take("api") ?? "127.0.0.1:8100", option: "api")
+        let oss = try ListenAddress(parsing: arguments.take("oss") ?? "127.0.0.1:8200", option: "oss")
         let region = arguments.take("region") ?? "cn-hangzhou"
         try arguments.rejectUnknown()
         guard arguments.positional.isEmpty else { throw .usage("unexpected \"\(arguments.positional[0])\"") }
 
         let controlPlane: ControlPlane
         let apiServer: HTTPServer
+        let ossServer: HTTPServer
         do {
             controlPlane = try ControlPlane(
-                configuration: ControlPlaneConfiguration(
-                    dataDirectory: URL(fileURLWithPath: data), region: region))
+                configuration: ControlPlaneConfiguration(dataDirectory: data, region: region))
             apiServer = try HTTPServer(
                 configuration: HTTPServerConfiguration(listen: .address(host: api.host, port: api.port)),
                 handler: controlPlane.handler)
+            let objects = try ObjectService(
+                configuration: ObjectServiceConfiguration(
+                    dataDirectory: data,
+                    endpointHosts: ["oss-\(region)-internal.aliyuncs.com", "oss-\(region).aliyuncs.com"],
+                    region: region),
+                controlPlane: controlPlane)
+            ossServer = try HTTPServer(
+                configuration: HTTPServerConfiguration(listen: .address(host: oss.host, port: oss.port)),
+                handler: objects)
         } catch {
             throw CLIError(code: "StartFailed", message: "cannot start: \(error)")
         }
         let apiURL = "http://\(ListenAddress(host: api.host, port: apiServer.port))"
         print("lanyard: RAM/STS API  \(apiURL)")
         print("lanyard: metrics      \(apiURL)/metrics")
+        print("lanyard: OSS          http://\(ListenAddress(host: oss.host, port: ossServer.port))")
         print("lanyard: account \(controlPlane.account.accountId); root AccessKey in \(data)/root-credentials.json")
         print("lanyard: ready")
-        fflush(stdout)
+        fflush(nil)
 
         let signal = await waitForTerminationSignal()
         print("lanyard: \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
+        ossServer.shutdown()
         apiServer.shutdown()
-        controlPlane.shutdown()
+        controlPlane.close()
         print("lanyard: stopped")
         return 0
     }

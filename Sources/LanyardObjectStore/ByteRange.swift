@@ -1,0 +1,45 @@
+/// A single byte range resolved against an object's size.
+public struct ByteRange: Sendable, Hashable {
+    /// First byte, inclusive.
+    public let first: Int64
+    /// Last byte, inclusive.
+    public let last: Int64
+    /// Number of bytes.
+    public var length: Int64 { last - first + 1 }
+
+    /// Parses `Range: bytes=a-b | a- | -n` against `size`. Returns nil for anything OSS treats as "no range"
+    /// (malformed, several ranges, start beyond the end, a > b, an empty object): the whole object is sent
+    /// with 200. An end beyond the object is clamped.
+    public static func parse(_ header: String?, size: Int64) -> ByteRange? {
+        guard let header, size > 0 else { return nil }
+        let trimmed = header.trimmingSpaces
+        guard trimmed.hasPrefix("bytes=") else { return nil }
+        let spec = trimmed.dropFirst(6)
+        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return nil }
+        let a = spec[..<dash].trimmingSpaces, b = spec[spec.index(after: dash)...].trimmingSpaces
+        func number(_ s: Substring) -> Int64? {
+            guard !s.isEmpty, s.utf8.count <= 18, s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+            return Int64(s)
+        }
+        if a.isEmpty {
+            guard let n = number(b), n > 0 else { return nil }
+            return ByteRange(first: max(0, size - n), last: size - 1)
+        }
+        guard let start = number(a), start < size else { return nil }
+        if b.isEmpty { return ByteRange(first: start, last: size - 1) }
+        guard let end = number(b), end >= start else { return nil }
+        return ByteRange(first: start, last: min(end, size - 1))
+    }
+
+    /// `bytes a-b/total` for `Content-Range`.
+    public func contentRange(size: Int64) -> String { "bytes \(first)-\(last)/\(size)" }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: Substring {
+        var s = Substring(self)
+        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
+        while s.last == " " || s.last == "\t" { s = s.dropLast() }
+        return s
+    }
+}

@@ -1,1 +1,0 @@
-// LanyardObjectStore: under construction.
