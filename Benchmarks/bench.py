@@ -221,7 +221,7 @@ class Bench:
 
     def wrk(self, url: str, prefix: list[str], connections: int = 32) -> dict:
         """wrk with keep-alive, `connections` connections and 2 threads; requests/s and p50/p99 in ms."""
-        argv = prefix + ["wrk", "-t2", f"-c{connections}", f"-d{self.settings.seconds}s", "--latency", url]
+        argv = prefix + [shutil.which("wrk") or "wrk", "-t2", f"-c{connections}", f"-d{self.settings.seconds}s", "--latency", url]
         result = subprocess.run(argv, capture_output=True, text=True, timeout=self.settings.seconds + 120)
         text = result.stdout
         rate = re.search(r"Requests/sec:\s+([\d.]+)", text)
@@ -423,6 +423,12 @@ class Bench:
         path.mkdir(parents=True, exist_ok=True)
         (path / ROLE).write_bytes(self.metadata_json())
         shutil.copy(self.work / "object.bin", root / "object.bin")
+        # nginx's workers run unprivileged: let them through the (private) work directory to the files.
+        os.chmod(self.work, 0o711)
+        for directory, _, files in os.walk(root):
+            os.chmod(directory, 0o755)
+            for name in files:
+                os.chmod(Path(directory) / name, 0o644)
         self.nginx_port = 8081
         conf = self.work / "nginx.conf"
         conf.write_text(f"""
@@ -709,10 +715,10 @@ http {{
                  ratio=ratio_text(ours and ours["decisionsPerSecond"], cedar and cedar["decisionsPerSecond"]),
                  goal="≥ 2,000,000/s",
                  verdict=("met" if ours["decisionsPerSecond"] >= 2e6 else "not met") if ours else "")
-        if ours and cedar and ours.get("decisions") != cedar.get("decisions"):
+        if ours and cedar and ours.get("allowed") != cedar.get("allowed"):
             self.report.details.append(
-                f"Policy decisions differ between Lanyard {ours.get('decisions')} and cedarpy "
-                f"{cedar.get('decisions')}: the Cedar translation does not match the RAM document.")
+                f"Policy decisions differ between Lanyard {ours.get('allowed')} and cedarpy "
+                f"{cedar.get('allowed')}: the Cedar translation does not match the RAM document.")
 
     # ----- 5 and 6. memory and pod start -----------------------------------------------------------------
 
@@ -748,7 +754,7 @@ http {{
                           str(round_seconds), "--max-requests", "100000"])
             if with_metadata:
                 loads.append(self.cli_env_prefix() + self.in_pod("bench-meta-000") + [
-                    "wrk", "-t1", "-c8", f"-d{round_seconds}s",
+                    shutil.which("wrk") or "wrk", "-t1", "-c8", f"-d{round_seconds}s",
                     f"http://100.100.100.200/latest/meta-data/ram/security-credentials/{ROLE}"])
             running = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         start_new_session=True) for argv in loads]
