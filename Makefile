@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= .lanyard
 
-.PHONY: deps build release run test unit-test interop-test bench bench-deps clean
+.PHONY: deps build release run up test unit-test interop-test bench bench-deps clean
 
 deps:
 	@scripts/install-deps.sh
@@ -13,7 +13,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product lanyard
 
-run: release
+# The seed scenario end to end (needs root): see scripts/seed-scenario.sh.
+run: deps
+	scripts/seed-scenario.sh
+
+# Just the server, in the foreground, on the data directory $(DATA).
+up: release
 	.build/release/lanyard up --data $(DATA)
 
 test: deps
@@ -21,7 +26,7 @@ test: deps
 	$(MAKE) unit-test interop-test
 
 unit-test:
-	$(SWIFT) test --skip-build --parallel
+	$(SWIFT) test --skip-build
 
 interop-test:
 	LANYARD_BIN=$(CURDIR)/.build/debug/lanyard .venv/bin/python -m pytest -q Tests/Interop

@@ -50,15 +50,19 @@ let package = Package(
                 "LanyardCrypto",
             ],
             swiftSettings: swiftSettings),
+        // Kubernetes manifests (Pod, Deployment) over libyaml, and their ECI CreateContainerGroup parameters.
+        .target(name: "LanyardManifests", dependencies: ["CYAML"], swiftSettings: swiftSettings),
         // Server: pod sandboxes, the in-pod metadata service, credential rotation.
         .target(
-            name: "LanyardNode", dependencies: ["LanyardControlPlane", "LanyardStore", "LanyardHTTP", "CYAML"],
+            name: "LanyardNode",
+            dependencies: ["LanyardControlPlane", "LanyardPolicy", "LanyardStore", "LanyardHTTP", "LanyardManifests", "LanyardCrypto"],
             swiftSettings: swiftSettings),
         // The CLI's commands: `up` wires the server parts together; the client commands use the SDK.
         .target(
             name: "LanyardCLI",
             dependencies: [
-                "LanyardControlPlane", "LanyardHTTP", "LanyardObjectStore", "LanyardNode", "AlibabaCloudCredentials",
+                "LanyardControlPlane", "LanyardHTTP", "LanyardObjectStore", "LanyardNode", "LanyardManifests",
+                "AlibabaCloudCredentials",
                 "AlibabaCloudOSS", "AlibabaCloudSigning",
             ],
             swiftSettings: swiftSettings),
@@ -98,5 +102,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LanyardObjectStoreTests", dependencies: ["LanyardObjectStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "LanyardManifestsTests", dependencies: ["LanyardManifests"], swiftSettings: swiftSettings),
+        .testTarget(name: "LanyardNodeTests", dependencies: ["LanyardNode"], swiftSettings: swiftSettings),
     ]
 )

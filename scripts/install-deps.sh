@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing Lanyard needs on Debian 12, and only what is missing:
-# the C libraries' -dev packages, the tools the pod sandboxes use, and a Python venv with the
+# the C libraries' -dev packages, the tools the pod sandboxes use, golang-go with Debian's Go OSS
+# SDK (an interop client), and a Python venv with the
 # vendors' SDKs pinned in Tests/Interop/requirements.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libsqlite3-dev libssl-dev libmicrohttpd-dev libyaml-dev pkg-config iproute2 util-linux curl)
+packages=(libsqlite3-dev libssl-dev libmicrohttpd-dev libyaml-dev pkg-config iproute2 util-linux curl
+          golang-go golang-github-aliyun-aliyun-oss-go-sdk-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,8 +1,6 @@
 import Dispatch
 import Foundation
-import LanyardControlPlane
-import LanyardHTTP
-import LanyardObjectStore
+import LanyardNode
 
 /// A `HOST:PORT` listen address (`[::1]:8100` for IPv6).
 public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
@@ -37,19 +35,30 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 enum UpCommand {
     static let help = """
         Usage: lanyard up [--data DIR] [--api HOST:PORT] [--oss HOST:PORT] [--region REGION]
+                          [--credential-lifetime SECONDS] [--credential-rotation FRACTION] [--metadata-require-token]
 
-        Runs Lanyard in the foreground: the RAM 2015-05-01 and STS 2015-04-01 RPC APIs (and Prometheus metrics
-        at /metrics) on the API endpoint, and the OSS-compatible object service on the OSS endpoint. State lives in an embedded SQLite database in the data directory;
-        the first start creates the account and writes its root AccessKey to <data>/root-credentials.json
-        (mode 0600). Logs are JSON lines on stderr; credentials issued and refusals are audited in
-        <data>/audit.jsonl. SIGINT or SIGTERM shuts down cleanly.
+        Runs Lanyard in the foreground:
+          - the RAM 2015-05-01, STS 2015-04-01 and ECI 2018-08-08 RPC APIs (and Prometheus metrics at /metrics)
+            on the API endpoint;
+          - the OSS-compatible object service on the OSS endpoint;
+          - the pod agent: each pod in its own network and mount namespaces, with a metadata service at
+            100.100.100.200 serving its RAM role's STS credentials, rotated in the background (needs root;
+            without root, ECI calls are refused with RootRequired and everything else runs).
+        State lives in the data directory (SQLite, object bodies, pod records). The first start creates the
+        account and writes its root AccessKey to <data>/root-credentials.json (mode 0600). Logs are JSON lines
+        on stderr; credentials issued and refusals are audited in <data>/audit.jsonl. SIGINT or SIGTERM shuts
+        down cleanly; pods keep running and the next `lanyard up` on the same data directory adopts them.
 
         Options:
-          --data DIR         data directory (default ./.lanyard, env LANYARD_DATA)
-          --api HOST:PORT    RAM/STS API listen address (default 127.0.0.1:8100)
-          --oss HOST:PORT    OSS listen address (default 127.0.0.1:8200); path-style for IP endpoints,
-                             virtual-hosted for bucket.oss-REGION[-internal].aliyuncs.com
-          --region REGION    region id reported to clients (default cn-hangzhou)
+          --data DIR                     data directory (default ./.lanyard, env LANYARD_DATA)
+          --api HOST:PORT                RAM/STS/ECI API listen address (default 127.0.0.1:8100)
+          --oss HOST:PORT                OSS listen address (default 127.0.0.1:8200); path style for IP
+                                         endpoints, virtual-hosted for BUCKET.oss-REGION[-internal].aliyuncs.com
+          --region REGION                region id reported to clients (default cn-hangzhou)
+          --credential-lifetime SECONDS  lifetime of pod credentials, 900..43200 (default 21600, 6 h)
+          --credential-rotation FRACTION rotate pod credentials after this fraction of their lifetime,
+                                         0.05..0.95 (default 0.5)
+          --metadata-require-token       pods' metadata services require hardened-mode tokens
         """
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
@@ -57,50 +66,62 @@ enum UpCommand {
             print(help)
             return 0
         }
-        var arguments = try Arguments(words)
+        var arguments = try Arguments(words, flags: ["metadata-require-token"])
         let data = arguments.take("data") ?? environment["LANYARD_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? ".lanyard"
         let api = try ListenAddress(parsing: arguments.take("api") ?? "127.0.0.1:8100", option: "api")
         let oss = try ListenAddress(parsing: arguments.take("oss") ?? "127.0.0.1:8200", option: "oss")
         let region = arguments.take("region") ?? "cn-hangzhou"
+        let lifetime = try number(arguments.take("credential-lifetime"), option: "credential-lifetime", default: 21600,
+                                  range: 900...43200)
+        let rotation = try number(arguments.take("credential-rotation"), option: "credential-rotation", default: 0.5,
+                                  range: 0.05...0.95)
+        let requireToken = arguments.takeFlag("metadata-require-token")
         try arguments.rejectUnknown()
         guard arguments.positional.isEmpty else { throw .usage("unexpected \"\(arguments.positional[0])\"") }
 
-        let controlPlane: ControlPlane
-        let apiServer: HTTPServer
-        let ossServer: HTTPServer
-        do {
-            controlPlane = try ControlPlane(
-                configuration: ControlPlaneConfiguration(dataDirectory: data, region: region))
-            apiServer = try HTTPServer(
-                configuration: HTTPServerConfiguration(listen: .address(host: api.host, port: api.port)),
-                handler: controlPlane.handler)
-            let objects = try ObjectService(
-                configuration: ObjectServiceConfiguration(
-                    dataDirectory: data,
-                    endpointHosts: ["oss-\(region)-internal.aliyuncs.com", "oss-\(region).aliyuncs.com"],
-                    region: region),
-                controlPlane: controlPlane)
-            ossServer = try HTTPServer(
-                configuration: HTTPServerConfiguration(listen: .address(host: oss.host, port: oss.port)),
-                handler: objects)
+        let services: Services
+        do throws(Services.StartError) {
+            services = try Services.start(
+                data: data, api: api, oss: oss, region: region,
+                node: { apiPort, ossPort, buckets in
+                    NodeConfiguration(
+                        dataDirectory: data, regionId: region, ossPort: ossPort, apiPort: apiPort,
+                        credentialLifetime: lifetime, rotationFraction: rotation, requireMetadataToken: requireToken,
+                        bucketNames: buckets)
+                })
         } catch {
-            throw CLIError(code: "StartFailed", message: "cannot start: \(error)")
+            throw CLIError(code: error.code, message: "cannot start: \(error.message)")
         }
-        let apiURL = "http://\(ListenAddress(host: api.host, port: apiServer.port))"
-        print("lanyard: RAM/STS API  \(apiURL)")
-        print("lanyard: metrics      \(apiURL)/metrics")
-        print("lanyard: OSS          http://\(ListenAddress(host: oss.host, port: ossServer.port))")
-        print("lanyard: account \(controlPlane.account.accountId); root AccessKey in \(data)/root-credentials.json")
+        let apiURL = "http://\(ListenAddress(host: api.host, port: services.api.port))"
+        print("lanyard: RAM/STS/ECI API  \(apiURL)")
+        print("lanyard: metrics          \(apiURL)/metrics")
+        print("lanyard: OSS              http://\(ListenAddress(host: oss.host, port: services.oss.port))")
+        if let node = services.node {
+            let pods = node.list().count
+            print("lanyard: pods             metadata at 100.100.100.200 in each pod; \(pods) pod(s) running")
+        } else if let reason = services.nodeUnavailable {
+            print("lanyard: pods             disabled: \(reason)")
+        }
+        print("lanyard: account \(services.controlPlane.account.accountId); root AccessKey in \(data)/root-credentials.json")
         print("lanyard: ready")
         fflush(nil)
 
         let signal = await waitForTerminationSignal()
         print("lanyard: \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
-        ossServer.shutdown()
-        apiServer.shutdown()
-        controlPlane.close()
+        services.stop()
         print("lanyard: stopped")
         return 0
+    }
+
+    /// Parses an optional numeric option within `range`.
+    static func number(_ text: String?, option: String, default value: Double, range: ClosedRange<Double>)
+        throws(CLIError) -> Double
+    {
+        guard let text else { return value }
+        guard let parsed = Double(text), range.contains(parsed) else {
+            throw .usage("--\(option) \(text): expected a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return parsed
     }
 
     /// Suspends until SIGINT or SIGTERM arrives and returns which.

@@ -152,14 +152,9 @@ public final class ControlPlane: Sendable {
         try core.credentials(accessKeyId: accessKeyId, securityToken: securityToken)
     }
 
-    /// Evaluates the caller's current policies (a user's; a role session's role's, intersected with the
-    /// session policy of any token resolved for that caller). Root: always allowed.
-    public func authorize(_ caller: Caller, _ request: AuthorizationRequest) -> Decision {
-        core.authorize(caller, sessionPolicies: core.recordedSessionPolicies(caller), request)
-    }
-
-    /// Evaluates with the session policy given explicitly (from ``ResolvedCredentials/sessionPolicy`` or
-    /// ``RPCRequest/sessionPolicy``).
+    /// Evaluates the caller's current policies (a user's; a role session's role's, intersected with its
+    /// session policy from ``ResolvedCredentials/sessionPolicy`` or ``RPCRequest/sessionPolicy``).
+    /// Root: always allowed.
     public func authorize(_ caller: Caller, sessionPolicy: Policy?, _ request: AuthorizationRequest) -> Decision {
         core.authorize(caller, sessionPolicies: sessionPolicy.map { [$0] } ?? [], request)
     }
@@ -167,6 +162,13 @@ public final class ControlPlane: Sendable {
     /// Evaluates for resolved credentials, including their session policy.
     public func authorize(_ credentials: ResolvedCredentials, _ request: AuthorizationRequest) -> Decision {
         authorize(credentials.caller, sessionPolicy: credentials.sessionPolicy, request)
+    }
+
+    /// What the trust policy of role `roleName` says about `principal` assuming it, or nil when there is no
+    /// such role. A stored trust document that no longer parses denies.
+    public func trustDecision(roleName: String, principal: TrustPrincipal) throws(RPCError) -> Decision? {
+        guard let role = try core.role(named: roleName) else { return nil }
+        return role.trust?.evaluateTrust(principal: principal, context: [:]) ?? .implicitDeny
     }
 
     /// Mints an STS session for a role without a calling principal (the node, for a pod after admission).

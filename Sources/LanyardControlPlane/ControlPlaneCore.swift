@@ -9,7 +9,6 @@ final class ControlPlaneCore: Sendable {
     let store: any IdentityStore
     let sealer: SessionTokenSealer
     let cache: IdentityCache
-    let sessionPolicies = SessionPolicyRegistry()
     let nonces = NonceRegistry()
     let audit: AuditTrail
     let metrics = Metrics()
@@ -132,7 +131,6 @@ final class ControlPlaneCore: Sendable {
             // with a policy that allows nothing rather than dropping the restriction.
             let parsed = cache.sessionPolicy(document) ?? Self.allowNothing
             sessionPolicy = parsed
-            sessionPolicies.record(caller, policy: parsed, now: current)
         }
         return ResolvedCredentials(caller: caller, secret: secret, sessionPolicy: sessionPolicy)
     }
@@ -192,8 +190,6 @@ final class ControlPlaneCore: Sendable {
     }
 
     /// The session policies to apply for a caller known only by its ``Caller`` value.
-    func recordedSessionPolicies(_ caller: Caller) -> [Policy] { sessionPolicies.policies(for: caller) }
-
     // MARK: Roles and sessions
 
     /// The role (any casing) with its parsed trust policy, or nil.

@@ -99,37 +99,3 @@ final class IdentityCache: Sendable {
         return parsed
     }
 }
-
-/// The session policies seen for each role-session ``Caller``, so that `authorize(_:_:)` (which receives
-/// only the caller) still intersects with the session policy. Two sessions that share a caller value
-/// (same role, session name and expiry second) but carry different session policies are both applied:
-/// the result can only be narrower, never wider.
-final class SessionPolicyRegistry: Sendable {
-    private struct Entry {
-        var policies: [Policy]
-        let expiration: Date
-    }
-
-    private let entries = Mutex<[Caller: Entry]>([:])
-
-    /// Remembers that `caller` carries `policy` (until the session expires).
-    func record(_ caller: Caller, policy: Policy, now: Date) {
-        guard case .roleSession(_, _, _, _, let expiration) = caller else { return }
-        entries.withLock { entries in
-            if var entry = entries[caller] {
-                if !entry.policies.contains(policy) {
-                    entry.policies.append(policy)
-                    entries[caller] = entry
-                }
-                return
-            }
-            if entries.count >= 10_000 { entries = entries.filter { $0.value.expiration > now } }
-            entries[caller] = Entry(policies: [policy], expiration: expiration)
-        }
-    }
-
-    /// The session policies recorded for `caller`.
-    func policies(for caller: Caller) -> [Policy] {
-        entries.withLock { $0[caller]?.policies ?? [] }
-    }
-}

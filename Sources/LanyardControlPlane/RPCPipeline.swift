@@ -26,6 +26,8 @@ final class ServiceRegistry: Sendable {
 struct RPCPipeline: HTTPHandler {
     /// Largest accepted body (POP's POST limit).
     static let bodyLimit = 10 * 1024 * 1024
+    /// Largest GET request target, in bytes.
+    static let getLimit = 4096
     /// Largest accepted distance between a request's timestamp and the server clock.
     static let timestampWindow: TimeInterval = 15 * 60
 
@@ -86,6 +88,14 @@ struct RPCPipeline: HTTPHandler {
     private func dispatch(
         _ call: ParsedCall, request: HTTPRequest, requestId: String, outcome: inout Outcome
     ) throws(RPCError) -> [String: any Sendable] {
+        // The POP gateway caps GET requests at 4 KB (larger calls must be POSTs).
+        if request.head.method == "GET",
+            request.head.rawPath.utf8.count + (request.head.rawQuery?.utf8.count ?? 0) > Self.getLimit
+        {
+            throw RPCError(
+                status: 400, code: "InvalidParameter",
+                message: "The GET request exceeds \(Self.getLimit) bytes; send large requests with POST.")
+        }
         guard let action = call.action, !action.isEmpty else { throw .missingParameter("Action") }
         guard let version = call.version, !version.isEmpty else { throw .missingParameter("Version") }
         guard let registration = registry.lookup(version) else { throw .invalidActionOrVersion }

@@ -42,7 +42,11 @@ extension ObjectService {
                 let storageClass = try CreateBucketRequest.storageClass(request.body)
                 let record = BucketRecord(name: r.bucket, owner: authority.accountId, acl: acl ?? .private,
                                           created: r.now, storageClass: storageClass)
-                if !(try metadata.createBucket(record)), let acl { try metadata.setBucketACL(r.bucket, acl) }
+                if try metadata.createBucket(record) {
+                    configuration.bucketsChanged()
+                } else if let acl {
+                    try metadata.setBucketACL(r.bucket, acl)
+                }
                 return ok(r)
             }
         }
@@ -52,6 +56,7 @@ extension ObjectService {
         let bucket = try requireBucket(r.bucket)
         try authorizeBucket(r, bucket)
         try metadata.deleteBucket(r.bucket)
+        configuration.bucketsChanged()
         return ok(r, status: 204)
     }
 

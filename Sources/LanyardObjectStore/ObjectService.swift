@@ -18,6 +18,8 @@ public struct ObjectServiceConfiguration: Sendable {
     public var maxObjectSize: Int64 = 5 << 30
     /// Largest accepted clock skew of header-signed requests, in seconds.
     public var maxClockSkew: Int64 = 900
+    /// Called after a bucket is created or deleted (the node rewrites the pods' hosts files).
+    public var bucketsChanged: @Sendable () -> Void = {}
 
     /// Creates a configuration.
     public init(dataDirectory: String, endpointHosts: [String], region: String) {
@@ -84,6 +86,16 @@ public final class ObjectService: HTTPHandler {
     }
 
     /// Routes, authenticates and dispatches one request.
+    /// Names of every bucket, in name order.
+    public func bucketNames() throws(OSSError) -> [String] {
+        var names: [String] = []
+        while true {
+            let page = try metadata.listBuckets(prefix: "", marker: names.last ?? "", limit: 1000)
+            names += page.map(\.name)
+            if page.count < 1000 { return names }
+        }
+    }
+
     public func begin(_ head: HTTPRequestHead) -> HTTPBodyDisposition {
         let requestId = nextRequestId()
         do {

@@ -605,6 +605,11 @@ public final class SQLiteIdentityStore: IdentityStore {
                 AND policy_name = ?
                 """, [.text(type), .text(principal.name), .text(policyKind.rawValue), .text(policyName)])
             if changed == 0 {
+                let table = type == "User" ? "users" : "roles"
+                guard
+                    try connection.first(
+                        "SELECT 1 FROM \(table) WHERE name = ?", [.text(principal.name)], { _ in true }) != nil
+                else { throw notExist(type, entity) }
                 throw StoreError(
                     code: "EntityNotExist.\(type).Policy", message: "The policy is not attached to the \(entity).")
             }

@@ -32,7 +32,7 @@ REGION = "cn-hangzhou"
 STS_VERSION = "2015-04-01"
 RAM_VERSION = "2015-05-01"
 VERSIONS = {"sts": STS_VERSION, "ram": RAM_VERSION}
-SEED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed")  # copies of shared/seed
+SEED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Examples", "Seed")  # copies of shared/seed
 SEED_TRUST_POLICY = f"{SEED_DIR}/trust-policy-ecs.json"
 SEED_PASSROLE_POLICY = f"{SEED_DIR}/passrole-policy.json"
 
@@ -347,20 +347,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-_oss_flag: dict[str, bool] = {}
-
-
-def up_accepts_oss(binary: str) -> bool:
-    """Whether `lanyard up --help` documents --oss."""
-    if binary not in _oss_flag:
-        try:
-            out = subprocess.run([binary, "up", "--help"], capture_output=True, text=True, timeout=20)
-            _oss_flag[binary] = "--oss" in out.stdout + out.stderr
-        except (OSError, subprocess.TimeoutExpired):
-            _oss_flag[binary] = False
-    return _oss_flag[binary]
-
-
 class LanyardProcess:
     """One `lanyard up` in the foreground: started, awaited (`lanyard: ready`), stopped with SIGTERM."""
 
@@ -384,18 +370,19 @@ class LanyardProcess:
 
     def command(self) -> list[str]:
         cmd = [self.binary, "up", "--data", self.data_dir, "--api", self.api_endpoint]
-        if up_accepts_oss(self.binary):  # the OSS listener (CONTRACTS.md) arrives after issue 2
-            cmd += ["--oss", f"127.0.0.1:{self.oss_port}"]
-        return cmd
+        return cmd + ["--oss", f"127.0.0.1:{self.oss_port}"]
 
     def _pump(self, proc: subprocess.Popen) -> None:
         assert proc.stdout is not None
         for raw in proc.stdout:
+            if proc is not self.proc:
+                continue  # a previous run's late output must not speak for the current one
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             self.stdout_lines.append(line)
             if line.strip() == self.READY_LINE:
                 self._ready.set()
-        self._eof.set()
+        if proc is self.proc:
+            self._eof.set()
 
     def start(self, ready_timeout: float = 30.0) -> None:
         self._ready.clear()

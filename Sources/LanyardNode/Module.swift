@@ -1,1 +1,0 @@
-// LanyardNode: under construction.
