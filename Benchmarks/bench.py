@@ -134,7 +134,9 @@ class Bench:
         self.user_credentials = work / "bench-user.json"
         self.root_credentials = work / "data" / "root-credentials.json"
         self.credentials_json: bytes | None = None
-        self.applied: list[Path] = []
+        self.pod_ids: list[str] = []
+        self.markers = work / "markers"
+        self.markers.mkdir(exist_ok=True)
         self.pods_available = ""  # empty when pods work; otherwise why not
         self.memory: dict[str, int] = {}
 
@@ -219,14 +221,22 @@ class Bench:
                 f"({result.get('firstFailure') or 'no transport error'})")
         return result
 
-    def wrk(self, url: str, prefix: list[str], connections: int = 32) -> dict:
-        """wrk with keep-alive, `connections` connections and 2 threads; requests/s and p50/p99 in ms."""
-        argv = prefix + [shutil.which("wrk") or "wrk", "-t2", f"-c{connections}", f"-d{self.settings.seconds}s", "--latency", url]
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=self.settings.seconds + 120)
-        text = result.stdout
+    def wrk_argv(self, url: str, connections: int = 32) -> list[str]:
+        """wrk with keep-alive, `connections` connections and 2 threads, printing its latency distribution."""
+        return [shutil.which("wrk") or "/usr/bin/wrk", "-t2", f"-c{connections}", f"-d{self.settings.seconds}s",
+                "--latency", url]
+
+    def wrk(self, url: str, prefix: list[str]) -> dict:
+        result = subprocess.run(prefix + self.wrk_argv(url), capture_output=True, text=True,
+                                timeout=self.settings.seconds + 120)
+        return self.parse_wrk(result.stdout, result.returncode, result.stderr)
+
+    @staticmethod
+    def parse_wrk(text: str, returncode: int, stderr: str) -> dict:
+        """Requests/s and p50/p99 in ms from wrk's report; refuses runs with non-2xx answers."""
         rate = re.search(r"Requests/sec:\s+([\d.]+)", text)
-        if result.returncode != 0 or not rate:
-            raise NotMeasured(f"wrk failed: {(result.stderr or text).strip()[-300:]}")
+        if returncode != 0 or not rate:
+            raise NotMeasured(f"wrk failed: {(stderr or text).strip()[-300:]}")
         if re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text):
             raise NotMeasured("wrk saw non-2xx answers: " + re.search(r"Non-2xx.*", text).group(0))
 
@@ -240,18 +250,6 @@ class Bench:
         errors = re.search(r"Socket errors:.*", text)
         return {"rps": float(rate.group(1)), "p50": percentile("50"), "p99": percentile("99"),
                 "socketErrors": errors.group(0) if errors else "", "raw": text}
-
-    def cli(self, *arguments: str, timeout: float = 120, check: bool = True, stdin: str | None = None
-            ) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
-        env.update(LANYARD_DATA=str(self.work / "data"), LANYARD_ENDPOINT=self.api, LANYARD_OSS_ENDPOINT=self.oss,
-                   LANYARD_CONFIG_FILE=str(self.work / "no-profiles.json"))
-        result = subprocess.run([str(self.lanyard), *arguments], capture_output=True, text=True, timeout=timeout,
-                                env=env, input=stdin)
-        if check and result.returncode != 0:
-            raise NotMeasured(f"`lanyard {' '.join(arguments[:3])}` failed: "
-                              f"{(result.stderr or result.stdout).strip()[-300:]}")
-        return result
 
     def rpc(self, credentials: Path, **parameters: str) -> dict:
         result = self.generate("rpc", "--endpoint", self.api, "--credentials", str(credentials),
@@ -346,57 +344,58 @@ class Bench:
             raise NotMeasured(self.lanyard_failure)
 
     # ----- pods ------------------------------------------------------------------------------------------
+    # Pods are created through the ECI API (CreateContainerGroup with RamRoleName), the call that
+    # `lanyard apply` makes for each pod; their containers run from the host's filesystem, so a container
+    # can run wrk or curl and leave its results in the work directory.
 
-    def pod_manifest(self, names: list[str], command: str) -> Path:
-        documents = []
-        for name in names:
-            documents.append(
-                "apiVersion: v1\nkind: Pod\nmetadata:\n"
-                f"  name: {name}\n  annotations:\n    k8s.aliyun.com/eci-ram-role-name: {ROLE}\n"
-                "spec:\n  containers:\n  - name: main\n    image: host\n"
-                f"    command: [\"/bin/sh\", \"-c\", {json.dumps(command.replace('$POD', name))}]\n")
-        path = self.work / f"pods-{names[0]}-{len(names)}.yaml"
-        path.write_text("---\n".join(documents))
-        return path
-
-    def start_pods(self, prefix: str, count: int) -> float:
-        """Applies `count` pods whose container first waits for its credentials at 100.100.100.200, then
-        leaves a marker; returns the seconds from `apply` to the last marker."""
+    def create_pod(self, name: str, script: str) -> str:
+        """Creates a pod with the benchmark role whose one container runs `script` with /bin/sh; returns its id."""
         self.lanyard_ready()
         if self.pods_available:
             raise NotMeasured(self.pods_available)
-        markers = self.work / "markers"
-        markers.mkdir(exist_ok=True)
+        created = self.rpc(self.root_credentials, Action="CreateContainerGroup", Version="2018-08-08",
+                           RegionId="cn-hangzhou", ContainerGroupName=name, RamRoleName=ROLE,
+                           **{"Container.1.Name": "main", "Container.1.Image": "host",
+                              "Container.1.Command.1": "/bin/sh", "Container.1.Command.2": "-c",
+                              "Container.1.Command.3": script})
+        self.pod_ids.append(created["ContainerGroupId"])
+        return created["ContainerGroupId"]
+
+    def credentials_ready_script(self, name: str) -> str:
+        """Shell that waits until the pod's metadata service hands out the role's credentials, then leaves a
+        marker named after the pod."""
         url = f"http://100.100.100.200/latest/meta-data/ram/security-credentials/{ROLE}"
-        command = (f"until /usr/bin/curl -sf -o /dev/null {url}; do sleep 0.01; done; "
-                   f"touch {markers}/$POD; exec sleep 3600")
-        names = [f"{prefix}-{i:03d}" for i in range(count)]
-        manifest = self.pod_manifest(names, command)
-        started = time.monotonic()
-        self.cli("apply", "-f", str(manifest), timeout=600)
-        self.applied.append(manifest)
-        deadline = started + 300 + count * 3
+        return (f"until /usr/bin/curl -sf -o {self.work}/credentials-{name}.json {url}; do sleep 0.01; done; "
+                f"touch {self.markers}/{name}")
+
+    def wait_for(self, paths: list[Path], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all((markers / name).exists() for name in names):
-                return time.monotonic() - started
+            if all(path.exists() for path in paths):
+                return True
             time.sleep(0.01)
-        ready = sum((markers / name).exists() for name in names)
-        raise NotMeasured(f"{ready} of {count} pods had credentials after {deadline - started:.0f} s")
+        return False
+
+    def start_pods(self, prefix: str, count: int) -> float:
+        """Creates `count` pods one after another (as `apply` does); returns the seconds from the first call
+        until every pod's own container has fetched its credentials from 100.100.100.200."""
+        names = [f"{prefix}-{i:03d}" for i in range(count)]
+        started = time.monotonic()
+        for name in names:
+            self.create_pod(name, self.credentials_ready_script(name) + "; exec sleep 3600")
+        if self.wait_for([self.markers / name for name in names], 120 + count * 3):
+            return time.monotonic() - started
+        ready = sum((self.markers / name).exists() for name in names)
+        raise NotMeasured(f"{ready} of {count} pods had fetched credentials after {120 + count * 3} s")
 
     def delete_pods(self) -> None:
-        for manifest in reversed(self.applied):
+        for pod in reversed(self.pod_ids):
             try:
-                self.cli("delete", "-f", str(manifest), timeout=600, check=False)
-            except subprocess.TimeoutExpired:
-                pass
-        self.applied.clear()
-
-    def in_pod(self, pod: str) -> list[str]:
-        return [str(self.lanyard), "exec", pod, "--"]
-
-    def cli_env_prefix(self) -> list[str]:
-        return ["env", f"LANYARD_DATA={self.work / 'data'}", f"LANYARD_ENDPOINT={self.api}",
-                f"LANYARD_CONFIG_FILE={self.work / 'no-profiles.json'}"]
+                self.rpc(self.root_credentials, Action="DeleteContainerGroup", Version="2018-08-08",
+                         RegionId="cn-hangzhou", ContainerGroupId=pod)
+            except (NotMeasured, subprocess.TimeoutExpired) as error:
+                self.log(f"deleting pod {pod}: {error}")
+        self.pod_ids.clear()
 
     # ----- 1. metadata -----------------------------------------------------------------------------------
 
@@ -410,11 +409,17 @@ class Bench:
                            "LastUpdated": "2026-01-01T00:00:00Z", "Code": "Success"}).encode()
 
     def metadata_lanyard(self) -> dict:
-        self.start_pods("bench-meta", 1)
+        """wrk runs as the container of a pod, against the pod's own 100.100.100.200."""
         url = f"http://100.100.100.200/latest/meta-data/ram/security-credentials/{ROLE}"
-        fetched = self.cli("exec", "bench-meta-000", "--", "/usr/bin/curl", "-sf", url)
-        self.credentials_json = fetched.stdout.encode()
-        return self.wrk(url, self.cli_env_prefix() + self.in_pod("bench-meta-000"))
+        output = self.work / "wrk-lanyard.txt"
+        script = (self.credentials_ready_script("bench-meta") + "; "
+                  + " ".join(self.wrk_argv(url)) + f" > {output} 2>&1; touch {self.markers}/bench-meta.done; "
+                  "exec sleep 3600")
+        self.create_pod("bench-meta", script)
+        if not self.wait_for([self.markers / "bench-meta.done"], self.settings.seconds + 180):
+            raise NotMeasured("wrk in the pod did not finish (no credentials in the pod?)")
+        self.credentials_json = (self.work / "credentials-bench-meta.json").read_bytes()
+        return self.parse_wrk(output.read_text(), 0, "")
 
     def metadata_nginx(self) -> dict:
         self.make_netns()
@@ -738,9 +743,17 @@ http {{
         rounds = 0
         parts = ["put"] if self.oss else []
         parts.append("assume-role")
-        with_metadata = not self.pods_available and self.markers_for("bench-meta")
-        if with_metadata:
-            parts.append("metadata GET")
+        url = f"http://100.100.100.200/latest/meta-data/ram/security-credentials/{ROLE}"
+        try:
+            # Its own pod: wrk in rounds of 10 s until the soak's end (bounded in the pod's script too).
+            seconds = self.settings.soak_seconds
+            self.create_pod("bench-soak", self.credentials_ready_script("bench-soak")
+                            + f"; end=$(( $(date +%s) + {seconds} )); while [ $(date +%s) -lt $end ]; do "
+                            f"{shutil.which('wrk') or '/usr/bin/wrk'} -t1 -c8 -d10s {url} >/dev/null 2>&1; done; "
+                            "exec sleep 3600")
+            parts.append("metadata GET in a pod")
+        except NotMeasured as reason:
+            self.report.details.append(f"The soak ran without metadata GETs: {reason}")
         while time.monotonic() < end:
             loads = []
             if self.oss:
@@ -752,10 +765,6 @@ http {{
                           "--credentials", str(self.user_credentials), "--role-arn",
                           f"acs:ram::{self.account}:role/{ROLE}", "--connections", "4", "--seconds",
                           str(round_seconds), "--max-requests", "100000"])
-            if with_metadata:
-                loads.append(self.cli_env_prefix() + self.in_pod("bench-meta-000") + [
-                    shutil.which("wrk") or "wrk", "-t1", "-c8", f"-d{round_seconds}s",
-                    f"http://100.100.100.200/latest/meta-data/ram/security-credentials/{ROLE}"])
             running = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         start_new_session=True) for argv in loads]
             round_end = time.monotonic() + round_seconds + 30
@@ -781,9 +790,6 @@ http {{
                 "slopeMiBPerMinute": slope, "samples": len(samples), "seconds": self.settings.soak_seconds,
                 "parts": parts}
 
-    def markers_for(self, prefix: str) -> bool:
-        return any((self.work / "markers").glob(f"{prefix}-*"))
-
     def section_memory_and_pods(self, idle: int | None, idle_reason: str | None) -> None:
         one, one_reason = self.attempt(self.start_pods, "bench-start1", 1)
         many, many_reason = self.attempt(self.start_pods, "bench-many", self.settings.pods)
@@ -803,7 +809,7 @@ http {{
                      goal="flat", verdict="met" if abs(soak["slopeMiBPerMinute"]) < 0.5 else "not met")
         else:
             self.row(section, "mixed-load soak", lanyard=soak_reason, goal="flat")
-        section = "6. Pod start (apply → container running with credentials)"
+        section = "6. Pod start (create → container running with credentials)"
         self.row(section, "1 pod", lanyard=fmt(one, "s", 2) if one else one_reason)
         self.row(section, f"{self.settings.pods} pods", lanyard=fmt(many, "s", 2) if many else many_reason)
 
@@ -827,11 +833,13 @@ http {{
 
     def probe_pods(self) -> None:
         self.lanyard_ready()
-        usage = self.cli("apply", "--help", check=False)
-        if usage.returncode != 0 or "-f" not in usage.stdout + usage.stderr:
-            raise NotMeasured("this build of `lanyard` has no `apply -f` yet")
         if os.geteuid() != 0:
             raise NotMeasured("pods need root")
+        probe = self.generate("rpc", "--endpoint", self.api, "--credentials", str(self.root_credentials),
+                              "Action=DescribeContainerGroups", "Version=2018-08-08", "RegionId=cn-hangzhou",
+                              timeout=60)
+        if probe.get("exitCode"):
+            raise NotMeasured(f"this build of `lanyard up` has no ECI API yet ({probe.get('body', '')[:200]})")
 
     def log(self, message: str) -> None:
         print(f"bench: {message}", file=sys.stderr, flush=True)
