@@ -521,6 +521,13 @@ http {{
         lanyard, lanyard_reason = self.attempt(self.sts_lanyard)
         moto, moto_reason = self.attempt(self.sts_moto)
         self.report.raw["sts"] = {"lanyard": lanyard, "moto": moto}
+        served = self.server_latencies("AssumeRole")
+        if lanyard and served:
+            self.report.details.append(
+                f"AssumeRole inside Lanyard (its own request log, {len(served):,} requests): median "
+                f"{statistics.median(served):.3f} ms, p99 {served[int(len(served) * 0.99)]:.3f} ms — the rest of "
+                f"the client's {lanyard['p50Milliseconds']:.2f} ms p50 is HTTP, queueing and the cores shared "
+                "with the generator.")
         section = "2. STS AssumeRole (signed, 16 concurrent clients)"
         for key, label, unit, digits in [("requestsPerSecond", "requests/s", "", 0),
                                          ("p50Milliseconds", "p50", "ms", 2), ("p99Milliseconds", "p99", "ms", 2)]:
@@ -534,6 +541,19 @@ http {{
                      ratio=ratio_text(lanyard[key], moto[key]) if key == "requestsPerSecond" and lanyard and moto
                      else "",
                      goal="≥ 10,000/s and ≥ 20× moto" if key == "requestsPerSecond" else "", verdict=verdict)
+
+    def server_latencies(self, action: str) -> list[float]:
+        """Sorted `latencyMs` of one RPC action from `lanyard up`'s JSON log on stderr."""
+        values = []
+        marker = f'"action":"{action}"'
+        with open(self.work / "lanyard.log", errors="replace") as log:
+            for line in log:
+                if marker in line and '"latencyMs"' in line:
+                    try:
+                        values.append(float(json.loads(line)["latencyMs"]))
+                    except (ValueError, KeyError):
+                        continue
+        return sorted(values)
 
     # ----- 3. OSS ----------------------------------------------------------------------------------------
 
@@ -793,7 +813,11 @@ http {{
     def section_memory_and_pods(self, idle: int | None, idle_reason: str | None) -> None:
         one, one_reason = self.attempt(self.start_pods, "bench-start1", 1)
         many, many_reason = self.attempt(self.start_pods, "bench-many", self.settings.pods)
-        with_pods, with_pods_reason = (self.attempt(self.lanyard_rss) if many else (None, many_reason))
+        # The pods exist even when some never got ready: their memory is measured all the same.
+        created = len(self.pod_ids) >= self.settings.pods
+        with_pods, with_pods_reason = self.attempt(self.lanyard_rss) if created else (None, many_reason)
+        if with_pods and not many:
+            self.report.details.append(f"Memory with {self.settings.pods} pods was measured although {many_reason}.")
         soak, soak_reason = self.attempt(self.soak)
         self.report.raw["memory"] = {"idleKiB": idle, "withPodsKiB": with_pods, "soak": soak}
         self.report.raw["podStart"] = {"one": one, "many": many}
