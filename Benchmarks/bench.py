@@ -544,8 +544,10 @@ http {{
 
     def server_latencies(self, action: str) -> list[float]:
         """Sorted `latencyMs` of one RPC action from `lanyard up`'s JSON log on stderr."""
-        values = []
+        values: list[float] = []
         marker = f'"action":"{action}"'
+        if not (self.work / "lanyard.log").exists():
+            return values
         with open(self.work / "lanyard.log", errors="replace") as log:
             for line in log:
                 if marker in line and '"latencyMs"' in line:
