@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA ?= .lanyard
 
-.PHONY: deps build release run up test unit-test interop-test bench clean
+.PHONY: deps build release run up test unit-test interop-test bench bench-deps clean
 
 deps:
 	@scripts/install-deps.sh
@@ -30,6 +30,13 @@ unit-test:
 
 interop-test:
 	LANYARD_BIN=$(CURDIR)/.build/debug/lanyard .venv/bin/python -m pytest -q Tests/Interop
+
+# Benchmarks against nginx and moto; writes docs/benchmarks.md (see it for the knobs). Not part of `test`.
+bench:
+	@scripts/bench.sh
+
+bench-deps:
+	@scripts/bench-deps.sh
 
 clean:
 	rm -rf .build .venv

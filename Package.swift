@@ -74,6 +74,15 @@ let package = Package(
             name: "ListObjects", dependencies: ["AlibabaCloudOSS", "AlibabaCloudCredentials"], path: "Examples/ListObjects",
             exclude: ["README.md"], swiftSettings: swiftSettings),
 
+        // Benchmarks (`make bench`): the load generator and client that scripts/bench.sh drives.
+        .executableTarget(
+            name: "lanyard-bench", dependencies: ["AlibabaCloudSigning"], path: "Benchmarks/Sources/lanyard-bench",
+            swiftSettings: swiftSettings),
+        // Benchmarks: LanyardPolicy decisions per second on one thread.
+        .executableTarget(
+            name: "lanyard-bench-policy", dependencies: ["LanyardPolicy"], path: "Benchmarks/Sources/lanyard-bench-policy",
+            swiftSettings: swiftSettings),
+
         .testTarget(name: "LanyardCryptoTests", dependencies: ["LanyardCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "AlibabaCloudSigningTests", dependencies: ["AlibabaCloudSigning"], swiftSettings: swiftSettings),
         // SDK test support: a loopback HTTP/1.1 server on plain sockets (no server modules), test clock.
