@@ -38,6 +38,7 @@ final class Services: Sendable {
         data: String, api: ListenAddress, oss: ListenAddress, region: String,
         node: (_ apiPort: UInt16, _ ossPort: UInt16, _ buckets: @escaping @Sendable () -> [String]) -> NodeConfiguration
     ) throws(StartError) -> Services {
+        raiseOpenFileLimit()
         let controlPlane: ControlPlane
         do {
             controlPlane = try ControlPlane(configuration: ControlPlaneConfiguration(dataDirectory: data, region: region))
@@ -91,6 +92,15 @@ final class Services: Sendable {
             return Services(
                 controlPlane: controlPlane, api: apiServer, oss: ossServer, node: nil, nodeUnavailable: error.message)
         }
+    }
+
+    /// Every pod holds about ten descriptors (listeners, namespace handles, log pipes), so a soft limit of
+    /// 1024 would stop a node at about a hundred pods: take the hard limit.
+    private static func raiseOpenFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
     /// Stops listening, leaves the pods running for the next start to adopt, and closes the store.
