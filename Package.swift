@@ -78,6 +78,10 @@ let package = Package(
         .executableTarget(
             name: "lanyard-bench", dependencies: ["AlibabaCloudSigning"], path: "Benchmarks/Sources/lanyard-bench",
             swiftSettings: swiftSettings),
+        // Benchmarks: the SDK's credential cache — a cached call, an uncached fetch, and 1,000 callers at expiry.
+        .executableTarget(
+            name: "lanyard-bench-credentials", dependencies: ["AlibabaCloudCredentials", "AlibabaCloudTestSupport"],
+            path: "Benchmarks/Sources/lanyard-bench-credentials", swiftSettings: swiftSettings),
         // Benchmarks: LanyardPolicy decisions per second on one thread.
         .executableTarget(
             name: "lanyard-bench-policy", dependencies: ["LanyardPolicy"], path: "Benchmarks/Sources/lanyard-bench-policy",

@@ -116,12 +116,14 @@ def wait_for_port(host: str, port: int, timeout: float, netns: str | None = None
 
 
 class Bench:
-    def __init__(self, work: Path, lanyard: Path, generator: Path, policy_bench: Path | None) -> None:
+    def __init__(self, work: Path, lanyard: Path, generator: Path, policy_bench: Path | None,
+                 credentials_bench: Path | None) -> None:
         self.settings = Settings()
         self.work = work
         self.lanyard = lanyard
         self.generator = generator
         self.policy_bench = policy_bench
+        self.credentials_bench = credentials_bench
         self.python = Path(sys.executable)
         self.report = Report()
         self.processes: list[subprocess.Popen] = []
@@ -747,6 +749,27 @@ http {{
                 f"Policy decisions differ between Lanyard {ours.get('allowed')} and cedarpy "
                 f"{cedar.get('allowed')}: the Cedar translation does not match the RAM document.")
 
+    # ----- 7. the SDK's credential cache (issue 4) --------------------------------------------------------
+
+    def credentials_cache(self) -> dict:
+        if not self.credentials_bench:
+            raise NotMeasured("the lanyard-bench-credentials target did not build")
+        result = subprocess.run([str(self.credentials_bench)], capture_output=True, text=True, timeout=300)
+        if result.returncode != 0:
+            raise NotMeasured(result.stderr.strip()[-300:])
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    def section_credentials(self) -> None:
+        cache, reason = self.attempt(self.credentials_cache)
+        self.report.raw["credentialsCache"] = cache
+        section = "7. SDK credentials (ECS RAM role provider, loopback metadata server)"
+        self.row(section, "cached call", lanyard=fmt(cache["cachedCallNs"], "ns") if cache else reason,
+                 reference="uncached fetch " + (fmt(cache["uncachedFetchNs"] / 1000, "µs") if cache else "—"),
+                 ratio=(fmt(cache["uncachedOverCached"]) + "× cheaper") if cache else "")
+        self.row(section, "metadata GETs, 1,000 callers at expiry",
+                 lanyard=str(cache["metadataGetsAtExpiry"]) if cache else reason, goal="exactly 1",
+                 verdict=("met" if cache["metadataGetsAtExpiry"] == 1 else "not met") if cache else "")
+
     # ----- 5 and 6. memory and pod start -----------------------------------------------------------------
 
     def lanyard_rss(self) -> int:
@@ -852,7 +875,7 @@ http {{
         _, pod_reason = self.attempt(self.probe_pods)
         self.pods_available = (pod_reason or "").removeprefix("not measured: ")
         sections = [self.section_metadata, self.section_sts, self.section_oss, self.section_policy,
-                    lambda: self.section_memory_and_pods(idle, idle_reason)]
+                    lambda: self.section_memory_and_pods(idle, idle_reason), self.section_credentials]
         for section in sections:
             section()
             self.log(f"section done: {section.__name__ if hasattr(section, '__name__') else section}")
@@ -927,9 +950,11 @@ def main() -> int:
     lanyard = Path(os.environ.get("BENCH_LANYARD") or "/nonexistent/lanyard")
     generator = Path(os.environ["BENCH_GENERATOR"])
     policy = os.environ.get("BENCH_POLICY", "")
+    credentials = os.environ.get("BENCH_CREDENTIALS", "")
     output = Path(os.environ.get("BENCH_OUTPUT", ROOT / "docs/benchmarks.md"))
     machine = versions(Path(sys.executable))
-    bench = Bench(work, lanyard, generator, Path(policy) if policy else None)
+    bench = Bench(work, lanyard, generator, Path(policy) if policy else None,
+                  Path(credentials) if credentials else None)
     began = time.monotonic()
 
     def terminate(number, _frame):

@@ -44,6 +44,9 @@ else
 fi
 policy=""
 swift build -c release --product lanyard-bench-policy && policy=$bin/lanyard-bench-policy
+credentials=""
+swift build -c release --product lanyard-bench-credentials && credentials=$bin/lanyard-bench-credentials
 
 BENCH_WORK=$work BENCH_LANYARD=$lanyard BENCH_GENERATOR=$bin/lanyard-bench BENCH_POLICY=$policy \
+    BENCH_CREDENTIALS=$credentials \
     .venv-bench/bin/python Benchmarks/bench.py
