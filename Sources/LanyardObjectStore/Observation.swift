@@ -68,8 +68,11 @@ final class OSSMetrics: Sendable {
                 out += "lanyard_oss_requests_total{operation=\"\(operation)\",code=\"\(LatencyHistogram.escape(code))\"} \(count)\n"
             }
         }
-        out += "# HELP lanyard_oss_request_duration_seconds OSS request latency by operation (until the response is queued).\n"
-        out += "# TYPE lanyard_oss_request_duration_seconds histogram\n"
+        // A histogram family is announced only with its samples (scrapers expect a +Inf bucket per family).
+        if !snapshot.latency.isEmpty {
+            out += "# HELP lanyard_oss_request_duration_seconds OSS request latency by operation (until the response is queued).\n"
+            out += "# TYPE lanyard_oss_request_duration_seconds histogram\n"
+        }
         for operation in snapshot.latency.keys.sorted() {
             guard let histogram = snapshot.latency[operation] else { continue }
             out += histogram.render(name: "lanyard_oss_request_duration_seconds", labels: "operation=\"\(operation)\"")
