@@ -39,6 +39,15 @@ final class Services: Sendable {
         node: (_ apiPort: UInt16, _ ossPort: UInt16, _ buckets: @escaping @Sendable () -> [String]) -> NodeConfiguration
     ) throws(StartError) -> Services {
         raiseOpenFileLimit()
+        // Ports first: a taken port must fail before the data directory gets an account or an object store.
+        let apiSocket: HTTPListeningSocket
+        let ossSocket: HTTPListeningSocket
+        do throws(HTTPServerError) {
+            apiSocket = try HTTPListeningSocket.bind(host: api.host, port: api.port)
+            ossSocket = try HTTPListeningSocket.bind(host: oss.host, port: oss.port)
+        } catch {
+            throw StartError(code: error.code, message: "\(error.message) (--api \(api), --oss \(oss))")
+        }
         let controlPlane: ControlPlane
         do {
             controlPlane = try ControlPlane(configuration: ControlPlaneConfiguration(dataDirectory: data, region: region))
@@ -53,20 +62,24 @@ final class Services: Sendable {
                 dataDirectory: data,
                 endpointHosts: ["oss-\(region)-internal.aliyuncs.com", "oss-\(region).aliyuncs.com"], region: region)
             configuration.bucketsChanged = { agent.withLock { $0 }?.refreshHosts() }
+            configuration.logSink = .standardError
             objects = try ObjectService(configuration: configuration, controlPlane: controlPlane)
         } catch {
             controlPlane.close()
             throw StartError(code: error.code, message: error.message)
         }
+        controlPlane.addMetrics { objects.metricsText }
         let apiServer: HTTPServer
         let ossServer: HTTPServer
         do throws(HTTPServerError) {
             apiServer = try HTTPServer(
-                configuration: HTTPServerConfiguration(listen: .address(host: api.host, port: api.port)),
+                configuration: HTTPServerConfiguration(
+                    listen: .socket(apiSocket), connectionMemoryLimit: ControlPlane.connectionMemoryLimit),
                 handler: controlPlane.handler)
             do throws(HTTPServerError) {
                 ossServer = try HTTPServer(
-                    configuration: HTTPServerConfiguration(listen: .address(host: oss.host, port: oss.port)),
+                    configuration: HTTPServerConfiguration(
+                        listen: .socket(ossSocket), connectionMemoryLimit: ObjectService.connectionMemoryLimit),
                     handler: objects)
             } catch {
                 apiServer.shutdown()

@@ -141,6 +141,22 @@ public final class ControlPlane: Sendable {
     /// The Prometheus text of the API metrics (what `GET /metrics` serves).
     public var metricsText: String { core.metrics.render() }
 
+    /// Appends another part's Prometheus text (e.g. the object service's) to what `GET /metrics` serves.
+    public func addMetrics(_ source: @escaping @Sendable () -> String) {
+        core.metrics.add(source: source)
+    }
+
+    /// Appends an event to the audit trail `<data>/audit.jsonl` (for refusals and credentials issued by
+    /// other server parts, e.g. the object service). Never pass a secret or a whole token.
+    public func audit(_ event: AuditEvent) {
+        core.audit.record(event)
+    }
+
+    /// Per-connection memory the API server should be given (``LanyardHTTP/HTTPServerConfiguration``): large
+    /// enough that a request line or header block the pipeline refuses itself (in the POP JSON shape) reaches
+    /// it, instead of libmicrohttpd's HTML 414/431. Fits a 6 KB policy sent percent-encoded in the query.
+    public static let connectionMemoryLimit = 256 * 1024
+
     /// Adds an RPC service for an API `Version` (e.g. ECI `2018-08-08`, product `Eci`).
     public func register(version: String, product: String, service: any RPCService) {
         registry.register(version: version, product: product, service: service)

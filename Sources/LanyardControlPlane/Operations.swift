@@ -25,18 +25,83 @@ public struct LogSink: Sendable {
 }
 
 /// Structured operational logging. Callers must never pass a secret or a whole SecurityToken.
-struct EventLog: Sendable {
+public struct EventLog: Sendable {
     let sink: LogSink
     let now: @Sendable () -> Date
 
+    /// A log writing to `sink`, stamping lines with `now`.
+    public init(sink: LogSink, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.sink = sink
+        self.now = now
+    }
+
     /// Writes `{"time":...,"level":...,"msg":...,<fields>}`.
-    func log(_ level: String, _ message: String, _ fields: [(String, any Sendable)] = []) {
+    public func log(_ level: String, _ message: String, _ fields: [(String, any Sendable)] = []) {
         let precise = now().timeIntervalSince1970
         var pairs: [(String, any Sendable)] = [
             ("time", SigningTime.iso8601(Date(timeIntervalSince1970: precise))), ("level", level), ("msg", message),
         ]
         pairs.append(contentsOf: fields)
         sink.write(JSONText.object(pairs))
+    }
+}
+
+/// One entry of the audit trail: who did what to which resource, with what outcome, from where. Never put a
+/// secret or a whole SecurityToken in it (an AccessKeyId is fine).
+public struct AuditEvent: Sendable {
+    /// The kind of entry: `Refused` for a refusal, else what was issued (`AssumeRole`, `IssueRoleSession`, ...).
+    public var event: String
+    /// The product, lower case: `oss`, `sts`, `ram`, `eci`.
+    public var service: String
+    /// The action, e.g. `oss:GetObject` or `AssumeRole`.
+    public var action: String
+    /// The resource ARN acted on, when known.
+    public var resource: String?
+    /// The result code: the protocol's error code for a refusal, `OK` otherwise.
+    public var code: String
+    /// The HTTP status answered.
+    public var status: Int
+    /// The caller's ARN, when the request was authenticated.
+    public var caller: String?
+    /// The AccessKeyId the request was signed with, when it named one.
+    public var accessKeyId: String?
+    /// The client's IP address.
+    public var sourceIp: String
+    /// The RequestId answered to the client.
+    public var requestId: String
+    /// Further event-specific fields (e.g. `roleArn`, `expiration`), in order.
+    public var details: [(String, String)]
+
+    /// Creates an event.
+    public init(
+        event: String, service: String, action: String, resource: String? = nil, code: String, status: Int,
+        caller: String? = nil, accessKeyId: String? = nil, sourceIp: String, requestId: String,
+        details: [(String, String)] = []
+    ) {
+        self.event = event
+        self.service = service
+        self.action = action
+        self.resource = resource
+        self.code = code
+        self.status = status
+        self.caller = caller
+        self.accessKeyId = accessKeyId
+        self.sourceIp = sourceIp
+        self.requestId = requestId
+        self.details = details
+    }
+
+    /// The fields of the trail's line, after `time` and `event`.
+    var fields: [(String, any Sendable)] {
+        var fields: [(String, any Sendable)] = [
+            ("requestId", requestId), ("service", service), ("action", action), ("code", code), ("status", status),
+            ("sourceIp", sourceIp),
+        ]
+        if let resource { fields.append(("resource", resource)) }
+        if let accessKeyId { fields.append(("accessKeyId", accessKeyId)) }
+        if let caller { fields.append(("caller", caller)) }
+        for (name, value) in details { fields.append((name, value)) }
+        return fields
     }
 }
 
@@ -59,6 +124,11 @@ final class AuditTrail: Sendable {
 
     deinit { close() }
 
+    /// Appends one structured event.
+    func record(_ event: AuditEvent) {
+        record(event.event, event.fields)
+    }
+
     /// Appends one event: `{"time":...,"event":...,<fields>}`.
     func record(_ event: String, _ fields: [(String, any Sendable)]) {
         var pairs: [(String, any Sendable)] = [("time", SigningTime.iso8601(now())), ("event", event)]
@@ -80,25 +150,69 @@ final class AuditTrail: Sendable {
     }
 }
 
+/// A Prometheus latency histogram (cumulative buckets rendered in the text format).
+public struct LatencyHistogram: Sendable {
+    /// Bucket upper bounds, in seconds.
+    public static let bounds: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+
+    private var counts = [UInt64](repeating: 0, count: LatencyHistogram.bounds.count)
+    private(set) var count: UInt64 = 0
+    private(set) var sum: Double = 0
+
+    /// An empty histogram.
+    public init() {}
+
+    /// Counts one observation.
+    public mutating func observe(_ seconds: Double) {
+        if let bucket = Self.bounds.firstIndex(where: { seconds <= $0 }) { counts[bucket] += 1 }
+        count += 1
+        sum += seconds
+    }
+
+    /// The `_bucket`, `_sum` and `_count` lines of metric `name` with the label text `labels` (`a="b",...`).
+    public func render(name: String, labels: String) -> String {
+        let prefix = labels.isEmpty ? "" : labels + ","
+        let plain = labels.isEmpty ? "" : "{\(labels)}"
+        var out = ""
+        var cumulative: UInt64 = 0
+        for (index, bound) in Self.bounds.enumerated() {
+            cumulative += counts[index]
+            out += "\(name)_bucket{\(prefix)le=\"\(bound)\"} \(cumulative)\n"
+        }
+        out += "\(name)_bucket{\(prefix)le=\"+Inf\"} \(count)\n"
+        out += "\(name)_sum\(plain) \(sum)\n"
+        out += "\(name)_count\(plain) \(count)\n"
+        return out
+    }
+
+    /// A label value escaped for the text format.
+    public static func escape(_ label: String) -> String {
+        var out = ""
+        for character in label {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
+
 /// Prometheus metrics of the RPC API: requests by action and code, latency histograms by action, and STS
 /// sessions issued.
 final class Metrics: Sendable {
-    /// Histogram bucket upper bounds, in seconds.
-    static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
     /// Distinct action labels kept before further ones are counted as `other` (unknown actions are chosen by
     /// clients, so they must not grow the label set without bound).
     static let maximumActions = 200
 
-    private struct Histogram {
-        var counts = [UInt64](repeating: 0, count: Metrics.buckets.count)
-        var count: UInt64 = 0
-        var sum: Double = 0
-    }
-
     private struct State {
         var requests: [String: [String: UInt64]] = [:]  // action -> code -> count
-        var latency: [String: Histogram] = [:]
+        var latency: [String: LatencyHistogram] = [:]
         var sessionsIssued: UInt64 = 0
+        /// Other parts' metrics (the object service), appended to the exposition.
+        var sources: [@Sendable () -> String] = []
     }
 
     private let state = Mutex(State())
@@ -109,11 +223,7 @@ final class Metrics: Sendable {
             var label = action
             if state.requests[label] == nil && state.requests.count >= Self.maximumActions { label = "other" }
             state.requests[label, default: [:]][code, default: 0] += 1
-            var histogram = state.latency[label] ?? Histogram()
-            if let bucket = Self.buckets.firstIndex(where: { seconds <= $0 }) { histogram.counts[bucket] += 1 }
-            histogram.count += 1
-            histogram.sum += seconds
-            state.latency[label] = histogram
+            state.latency[label, default: LatencyHistogram()].observe(seconds)
         }
     }
 
@@ -122,46 +232,33 @@ final class Metrics: Sendable {
         state.withLock { $0.sessionsIssued += 1 }
     }
 
+    /// Adds a source of further Prometheus text to the exposition.
+    func add(source: @escaping @Sendable () -> String) {
+        state.withLock { $0.sources.append(source) }
+    }
+
     /// The Prometheus text exposition (format 0.0.4).
     func render() -> String {
-        let snapshot = state.withLock { $0 }
+        let snapshot = state.withLock { ($0.requests, $0.latency, $0.sessionsIssued, $0.sources) }
+        let (requests, latency, sessionsIssued, sources) = snapshot
         var out = "# HELP lanyard_rpc_requests_total RPC API requests by action and result code.\n"
         out += "# TYPE lanyard_rpc_requests_total counter\n"
-        for action in snapshot.requests.keys.sorted() {
-            for (code, count) in snapshot.requests[action, default: [:]].sorted(by: { $0.key < $1.key }) {
-                out += "lanyard_rpc_requests_total{action=\"\(Self.escape(action))\",code=\"\(Self.escape(code))\"} \(count)\n"
+        for action in requests.keys.sorted() {
+            for (code, count) in requests[action, default: [:]].sorted(by: { $0.key < $1.key }) {
+                out += "lanyard_rpc_requests_total{action=\"\(LatencyHistogram.escape(action))\",code=\"\(LatencyHistogram.escape(code))\"} \(count)\n"
             }
         }
         out += "# HELP lanyard_rpc_request_duration_seconds RPC API request latency by action.\n"
         out += "# TYPE lanyard_rpc_request_duration_seconds histogram\n"
-        for action in snapshot.latency.keys.sorted() {
-            guard let histogram = snapshot.latency[action] else { continue }
-            let label = "action=\"\(Self.escape(action))\""
-            var cumulative: UInt64 = 0
-            for (index, bound) in Self.buckets.enumerated() {
-                cumulative += histogram.counts[index]
-                out += "lanyard_rpc_request_duration_seconds_bucket{\(label),le=\"\(bound)\"} \(cumulative)\n"
-            }
-            out += "lanyard_rpc_request_duration_seconds_bucket{\(label),le=\"+Inf\"} \(histogram.count)\n"
-            out += "lanyard_rpc_request_duration_seconds_sum{\(label)} \(histogram.sum)\n"
-            out += "lanyard_rpc_request_duration_seconds_count{\(label)} \(histogram.count)\n"
+        for action in latency.keys.sorted() {
+            guard let histogram = latency[action] else { continue }
+            out += histogram.render(
+                name: "lanyard_rpc_request_duration_seconds", labels: "action=\"\(LatencyHistogram.escape(action))\"")
         }
         out += "# HELP lanyard_sts_sessions_issued_total STS role sessions issued.\n"
         out += "# TYPE lanyard_sts_sessions_issued_total counter\n"
-        out += "lanyard_sts_sessions_issued_total \(snapshot.sessionsIssued)\n"
-        return out
-    }
-
-    private static func escape(_ label: String) -> String {
-        var out = ""
-        for character in label {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(character)
-            }
-        }
+        out += "lanyard_sts_sessions_issued_total \(sessionsIssued)\n"
+        for source in sources { out += source() }
         return out
     }
 }

@@ -46,6 +46,31 @@ struct RPCPipeline: HTTPHandler {
         return .collect(limit: Self.bodyLimit) { request in pipeline.respond(to: request) }
     }
 
+    /// A body over ``bodyLimit``: the POP JSON error, so SDKs read a code instead of failing to parse.
+    func limitExceeded(_ limit: HTTPLimit, head: HTTPRequestHead) -> HTTPResponse {
+        let requestId = Identifiers.requestId()
+        let maximum: Int
+        switch limit {
+        case .body(let bytes): maximum = bytes
+        }
+        let error = RPCError(
+            status: 413, code: "InvalidParameter",
+            message: "The request body exceeds \(maximum) bytes.")
+        let pairs: [(String, any Sendable)] = [
+            ("RequestId", requestId), ("HostId", head.headers["host"] ?? "pop.aliyuncs.com"),
+            ("Code", error.code), ("Message", error.message),
+            ("Recommend", "https://api.aliyun.com/troubleshoot?q=\(error.code)&product=Pop&requestId=\(requestId)"),
+        ]
+        core.metrics.observe(action: "unknown", code: error.code, seconds: 0)
+        if logRequests {
+            core.log.log(
+                "info", "rpc request",
+                [("requestId", requestId), ("action", "unknown"), ("status", error.status), ("code", error.code),
+                 ("sourceIp", head.remoteAddress)])
+        }
+        return render(status: error.status, root: "Error", fields: OrderedObject(pairs: pairs), format: .json)
+    }
+
     /// Handles one complete request (also the entry point for tests).
     func respond(to request: HTTPRequest) -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -275,19 +300,25 @@ struct RPCPipeline: HTTPHandler {
             if let caller = outcome.caller { fields.append(("caller", caller.arn)) }
             core.log.log(status >= 500 ? "error" : "info", "rpc request", fields)
         }
-        guard let error = outcome.error else { return }
-        let isRefusal =
-            call.action == "AssumeRole" || Self.refusalCodePrefixes.contains { error.code.hasPrefix($0) }
-        guard isRefusal, outcome.product != nil else { return }
-        var fields: [(String, any Sendable)] = [
-            ("requestId", requestId), ("action", action), ("code", error.code), ("status", error.status),
-            ("sourceIp", request.head.remoteAddress),
-        ]
-        if let accessKeyId = outcome.accessKeyId { fields.append(("accessKeyId", accessKeyId)) }
-        if let caller = outcome.caller { fields.append(("caller", caller.arn)) }
-        if let roleArn = call.parameters["RoleArn"] { fields.append(("roleArn", roleArn)) }
-        if let sessionName = call.parameters["RoleSessionName"] { fields.append(("roleSessionName", sessionName)) }
-        core.audit.record("Refused", fields)
+        guard let error = outcome.error, let product = outcome.product, Self.isRefusal(action: action, error) else {
+            return
+        }
+        var details: [(String, String)] = []
+        for name in ["RoleArn", "RoleSessionName", "RamRoleName", "RoleName"] {
+            if let value = call.parameters[name] { details.append((name.prefix(1).lowercased() + name.dropFirst(), value)) }
+        }
+        core.audit.record(
+            AuditEvent(
+                event: "Refused", service: product.lowercased(), action: action, code: error.code, status: error.status,
+                caller: outcome.caller?.arn, accessKeyId: outcome.accessKeyId, sourceIp: request.head.remoteAddress,
+                requestId: requestId, details: details))
+    }
+
+    /// Whether a failed call is a refusal the audit trail records: failed authentication, a denied permission,
+    /// any failed AssumeRole, and an ECI admission refused for a missing role.
+    static func isRefusal(action: String, _ error: RPCError) -> Bool {
+        if action == "AssumeRole" || refusalCodePrefixes.contains(where: { error.code.hasPrefix($0) }) { return true }
+        return action == "CreateContainerGroup" && error.code == "EntityNotExist.Role"
     }
 }
 

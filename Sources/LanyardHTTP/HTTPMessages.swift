@@ -107,6 +107,23 @@ public enum HTTPResponseBody: Sendable {
 public protocol HTTPHandler: Sendable {
     /// Called on a server worker thread as soon as the request head has been parsed.
     func begin(_ head: HTTPRequestHead) -> HTTPBodyDisposition
+
+    /// The response when the server refuses a request for exceeding one of its limits, so that the handler can
+    /// answer in its protocol's error shape. The default is a short plain-text 413.
+    func limitExceeded(_ limit: HTTPLimit, head: HTTPRequestHead) -> HTTPResponse
+}
+
+/// A server limit a request exceeded.
+public enum HTTPLimit: Sendable, Hashable {
+    /// The body is larger than the `collect` limit (declared in Content-Length or found while reading).
+    case body(limit: Int)
+}
+
+extension HTTPHandler {
+    /// Plain text: `413 Request body too large`.
+    public func limitExceeded(_ limit: HTTPLimit, head: HTTPRequestHead) -> HTTPResponse {
+        .text(413, "Request body too large\n")
+    }
 }
 
 /// What to do with a request body.

@@ -29,6 +29,8 @@ public struct HTTPServerConfiguration: Sendable {
     public enum Listen: Sendable {
         /// Listen on a numeric or resolvable host and port; port 0 picks an ephemeral port (see `HTTPServer.port`).
         case address(host: String, port: Int)
+        /// Serve on a socket bound beforehand with ``HTTPListeningSocket/bind(host:port:)`` (the server owns it).
+        case socket(HTTPListeningSocket)
         /// No listening socket: connections arrive through `HTTPServer.addConnection(socket:tag:)`.
         case acceptedConnections
     }
@@ -41,7 +43,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var connectionLimit: Int
     /// Idle seconds after which a connection is closed (0 = never).
     public var timeoutSeconds: Int
-    /// Per-connection memory for the request head and I/O buffers (bounds header size).
+    /// Per-connection memory for the request head and I/O buffers. A request line or header block that does
+    /// not fit gets libmicrohttpd's own 414/431 HTML page (no handler hook exists for it in 0.9.75), so a
+    /// server whose clients must always see their protocol's error shape sets this above its handler's own
+    /// limits (see ``HTTPHandler/limitExceeded(_:head:)``).
     public var connectionMemoryLimit: Int
 
     /// Creates a configuration; threads default to the number of processors.
@@ -53,6 +58,41 @@ public struct HTTPServerConfiguration: Sendable {
         self.timeoutSeconds = timeoutSeconds
         self.connectionMemoryLimit = connectionMemoryLimit
     }
+}
+
+/// A TCP socket bound and listening before its server exists, so a program can claim its ports before it
+/// touches any state (and fail early when a port is taken). Handed to one server through
+/// ``HTTPServerConfiguration/Listen/socket(_:)``; closed on `close()` or deinit when never handed over.
+public final class HTTPListeningSocket: Sendable {
+    private let descriptor: Mutex<Int32>
+    /// The bound TCP port (the ephemeral one when bound to port 0).
+    public let port: Int
+
+    private init(fd: Int32, port: Int) {
+        descriptor = Mutex(fd)
+        self.port = port
+    }
+
+    /// Binds and listens on `host:port` (port 0 picks an ephemeral port); `BindFailed` when it cannot.
+    public static func bind(host: String, port: Int) throws(HTTPServerError) -> HTTPListeningSocket {
+        let (fd, bound) = try Sockets.listen(host: host, port: port)
+        return HTTPListeningSocket(fd: fd, port: bound)
+    }
+
+    /// Hands the descriptor over (once); nil when already taken or closed.
+    func take() -> Int32? {
+        descriptor.withLock { fd in
+            defer { fd = -1 }
+            return fd >= 0 ? fd : nil
+        }
+    }
+
+    /// Closes the socket unless a server has taken it.
+    public func close() {
+        if let fd = take() { Glibc.close(fd) }
+    }
+
+    deinit { close() }
 }
 
 /// An HTTP/1.1 server on libmicrohttpd: an internal epoll thread pool calls the handler synchronously.
@@ -73,6 +113,11 @@ public final class HTTPServer: Sendable {
         switch configuration.listen {
         case .address(let host, let port):
             (listenFD, boundPort) = try Sockets.listen(host: host, port: port)
+        case .socket(let socket):
+            guard let fd = socket.take() else {
+                throw HTTPServerError(code: "BindFailed", message: "the listening socket was already used or closed")
+            }
+            (listenFD, boundPort) = (fd, socket.port)
         case .acceptedConnections:
             flags |= MHD_USE_NO_LISTEN_SOCKET.rawValue
         }

@@ -24,8 +24,6 @@ final class ServerCore: Sendable {
     func takeTag(socket: Int32) -> Int? {
         pendingTags.withLock { tags in tags.isEmpty ? nil : tags.removeValue(forKey: socket) }
     }
-
-    static let payloadTooLarge = HTTPResponse.text(413, "Request body too large\n")
 }
 
 /// Per-connection state, stored as libmicrohttpd's socket context from start to close.
@@ -90,7 +88,8 @@ extension ServerCore {
                 let declared = head.headers["Content-Length"].flatMap { Int($0) }
                 if let declared, declared > limit {
                     request.stage = .responded
-                    return Self.queue(Self.payloadTooLarge, on: connection, method: head.method)
+                    return Self.queue(handler.limitExceeded(.body(limit: limit), head: head), on: connection,
+                                      method: head.method)
                 }
                 if let declared, declared > 0 { request.body.reserveCapacity(declared) }
                 request.stage = .collecting(limit: limit, then: then)
@@ -105,7 +104,7 @@ extension ServerCore {
                 size.pointee = 0
                 if request.body.count + count > limit {
                     request.body = []
-                    request.stage = .draining(Self.payloadTooLarge)
+                    request.stage = .draining(handler.limitExceeded(.body(limit: limit), head: request.head!))
                 } else {
                     request.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: count))
                 }

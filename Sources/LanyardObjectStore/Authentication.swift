@@ -12,9 +12,10 @@ struct Authenticator {
     /// Maximum clock skew for header-signed requests, seconds.
     var maxSkew: Int64 = 900
 
-    /// Verifies the request's signature; `.anonymous` when it carries none.
-    func authenticate(method: String, target: OSSRequestTarget, headers: HTTPHeaders, now: Int64)
-        throws(OSSError) -> OSSPrincipal
+    /// Verifies the request's signature; `.anonymous` when it carries none. `accessKeyId` receives the key the
+    /// request names as soon as it is parsed (also when verification then fails).
+    func authenticate(method: String, target: OSSRequestTarget, headers: HTTPHeaders, now: Int64,
+                      accessKeyId: inout String?) throws(OSSError) -> OSSPrincipal
     {
         var query: [(name: String, value: String?)] = []
         query.reserveCapacity(target.query.count)
@@ -29,6 +30,7 @@ struct Authenticator {
             throw OSSError(status: error.code == "AccessDenied" ? 403 : 400, code: error.code, message: error.message)
         }
         guard let authorization = parsed else { return .anonymous }
+        accessKeyId = authorization.accessKeyId
         try checkTime(authorization, now: now)
         let resolved: ResolvedCredentials
         do {

@@ -10,6 +10,8 @@ public protocol ObjectServiceAuthority: Sendable {
     func credentials(accessKeyId: String, securityToken: String?) throws(RPCError) -> ResolvedCredentials
     /// Evaluates the caller's current policies, intersected with the session policy of a role session.
     func authorize(_ caller: Caller, sessionPolicy: Policy?, _ request: AuthorizationRequest) -> Decision
+    /// Records a refusal in the audit trail.
+    func audit(_ event: AuditEvent)
 }
 
 extension ControlPlane: ObjectServiceAuthority {

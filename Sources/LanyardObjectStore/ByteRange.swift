@@ -31,6 +31,34 @@ public struct ByteRange: Sendable, Hashable {
         return ByteRange(first: start, last: min(end, size - 1))
     }
 
+    /// What a `Range` header asks for under `x-oss-range-behavior: standard` (RFC 9110): like ``parse(_:size:)``,
+    /// except that a well-formed range starting at or beyond the end (or any range of an empty object) cannot be
+    /// satisfied (416 `InvalidRange`) instead of meaning the whole object.
+    public enum Standard: Sendable, Hashable {
+        /// No usable range header: the whole object, 200.
+        case whole
+        /// A satisfiable range: 206.
+        case range(ByteRange)
+        /// Unsatisfiable: 416.
+        case unsatisfiable
+    }
+
+    /// Resolves `header` against `size` with the standard behaviour.
+    public static func standard(_ header: String?, size: Int64) -> Standard {
+        if let range = parse(header, size: size) { return .range(range) }
+        guard let header else { return .whole }
+        let trimmed = header.trimmingSpaces
+        guard trimmed.hasPrefix("bytes=") else { return .whole }
+        let spec = trimmed.dropFirst(6)
+        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return .whole }
+        let a = spec[..<dash].trimmingSpaces, b = spec[spec.index(after: dash)...].trimmingSpaces
+        let digits: (Substring) -> Bool = { !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
+        if a.isEmpty { return digits(b) ? .unsatisfiable : .whole }   // a suffix of an empty object
+        guard digits(a), b.isEmpty || digits(b) else { return .whole }
+        if !b.isEmpty, let start = Int64(a), let end = Int64(b), end < start { return .whole }
+        return .unsatisfiable
+    }
+
     /// `bytes a-b/total` for `Content-Range`.
     public func contentRange(size: Int64) -> String { "bytes \(first)-\(last)/\(size)" }
 }

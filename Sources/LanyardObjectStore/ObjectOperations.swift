@@ -123,7 +123,20 @@ extension ObjectService {
                 if let value = r.target.nonEmpty(parameter) { headers.replaceOrAdd(name: header, value: value) }
             }
         }
-        if let range = ByteRange.parse(h["Range"], size: o.size) {
+        let range: ByteRange?
+        if h["x-oss-range-behavior"]?.trimmingSpaces.lowercased() == "standard" {
+            switch ByteRange.standard(h["Range"], size: o.size) {
+            case .whole: range = nil
+            case .range(let satisfiable): range = satisfiable
+            case .unsatisfiable:
+                throw OSSError(status: 416, code: "InvalidRange", message: "The requested range cannot be satisfied.",
+                               extra: [.init("RangeRequested", h["Range"] ?? ""), .init("ActualObjectSize", String(o.size))],
+                               headers: [.init("Content-Range", "bytes */\(o.size)")])
+            }
+        } else {
+            range = ByteRange.parse(h["Range"], size: o.size)
+        }
+        if let range {
             headers.add(name: "Content-Range", value: range.contentRange(size: o.size))
             return ok(r, status: 206, headers: headers, body: body(o, offset: range.first, length: range.length))
         }

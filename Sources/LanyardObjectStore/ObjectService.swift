@@ -20,6 +20,15 @@ public struct ObjectServiceConfiguration: Sendable {
     public var maxClockSkew: Int64 = 900
     /// Called after a bucket is created or deleted (the node rewrites the pods' hosts files).
     public var bucketsChanged: @Sendable () -> Void = {}
+    /// Where the request log lines go (one JSON object per request; none by default).
+    public var logSink: LogSink = .discard
+    /// Whether every request gets a log line in `logSink`.
+    public var logRequests = true
+    /// Largest accepted total of `x-oss-meta-*` header names and values, in bytes (OSS: 8 KB).
+    public var maxMetadataSize = 8 * 1024
+    /// Largest accepted request header block, in bytes; larger ones get a 400 `InvalidArgument` (which the
+    /// server can only send when its per-connection memory, ``ObjectService/connectionMemoryLimit``, holds them).
+    public var maxHeaderSize = 64 * 1024
 
     /// Creates a configuration.
     public init(dataDirectory: String, endpointHosts: [String], region: String) {
@@ -38,6 +47,8 @@ public final class ObjectService: HTTPHandler {
     let metadata: MetadataStore
     let blobs: BlobStore
     let authenticator: Authenticator
+    let metrics = OSSMetrics()
+    let log: EventLog
     private let requestIdPrefix: String
     private let requestCounter = Atomic<UInt64>(0)
     /// Objects with an append in progress ("bucket/key"): a concurrent append to the same object is refused.
@@ -61,11 +72,20 @@ public final class ObjectService: HTTPHandler {
         metadata = try MetadataStore(path: configuration.dataDirectory + "/objects.db")
         blobs = try BlobStore(root: configuration.dataDirectory + "/objects")
         authenticator = Authenticator(authority: authority, maxSkew: configuration.maxClockSkew)
+        log = EventLog(sink: configuration.logSink)
         requestIdPrefix = SecureRandom.bytes(4).hexString.uppercased()
     }
 
+    /// Per-connection memory the OSS server should be given (``LanyardHTTP/HTTPServerConfiguration``): large
+    /// enough that header blocks over ``ObjectServiceConfiguration/maxHeaderSize`` and long request targets
+    /// reach the service and get the OSS XML error rather than libmicrohttpd's HTML 414/431.
+    public static let connectionMemoryLimit = 256 * 1024
+
+    /// The Prometheus text of the object service's metrics (appended to the API's `GET /metrics`).
+    public var metricsText: String { metrics.render() }
+
     /// 24 upper-case hex characters: a random per-process prefix and a counter.
-    private func nextRequestId() -> String {
+    func nextRequestId() -> String {
         let n = requestCounter.add(1, ordering: .relaxed).newValue
         let hex = String(n, radix: 16, uppercase: true)
         return requestIdPrefix + String(repeating: "0", count: max(0, 16 - hex.utf8.count)) + hex
@@ -79,13 +99,13 @@ public final class ObjectService: HTTPHandler {
         let requestId: String
         let now: Int64
         let principal: OSSPrincipal
+        let trace: RequestTrace
         var bucket: String { target.bucket ?? "" }
         var key: String { target.key ?? "" }
         var isHead: Bool { head.method == "HEAD" }
         var urlEncoded: Bool { target.value("encoding-type") == "url" }
     }
 
-    /// Routes, authenticates and dispatches one request.
     /// Names of every bucket, in name order.
     public func bucketNames() throws(OSSError) -> [String] {
         var names: [String] = []
@@ -96,22 +116,51 @@ public final class ObjectService: HTTPHandler {
         }
     }
 
+    /// Routes, authenticates and dispatches one request; logs, counts and audits it once answered.
     public func begin(_ head: HTTPRequestHead) -> HTTPBodyDisposition {
-        let requestId = nextRequestId()
+        let trace = RequestTrace(requestId: nextRequestId(), head: head)
         do {
+            try checkHeaderSizes(head)
             let target = try OSSRequestTarget.parse(
                 host: head.headers["Host"], rawPath: head.rawPath, rawQuery: head.rawQuery,
                 endpointHosts: configuration.endpointHosts)
+            trace.update { $0.bucket = target.bucket; $0.key = target.key }
             let operation = try OSSOperation.identify(
                 method: head.method, target: target, hasCopySource: head.headers["x-oss-copy-source"] != nil)
+            trace.update { $0.operation = operation.rawValue }
             let now = HTTPTime.now()
-            let principal = try authenticator.authenticate(method: head.method, target: target, headers: head.headers,
-                                                           now: now)
-            let request = Request(head: head, target: target, operation: operation, requestId: requestId, now: now,
-                                  principal: principal)
-            return try dispatch(request)
+            var accessKeyId: String?
+            let principal: OSSPrincipal
+            do {
+                defer { trace.update { $0.accessKeyId = accessKeyId } }
+                principal = try authenticator.authenticate(
+                    method: head.method, target: target, headers: head.headers, now: now, accessKeyId: &accessKeyId)
+            }
+            if case .authenticated(let caller, _, _) = principal { trace.update { $0.caller = caller.arn } }
+            let request = Request(head: head, target: target, operation: operation, requestId: trace.requestId,
+                                  now: now, principal: principal, trace: trace)
+            return observe(try dispatch(request), trace)
         } catch {
-            return .respond(errorResponse(error, requestId: requestId, head: head))
+            return .respond(finish(trace, errorResponse(error, trace: trace, head: head)))
+        }
+    }
+
+    /// Refuses header blocks over the configured size and `x-oss-meta-*` totals over the metadata limit.
+    private func checkHeaderSizes(_ head: HTTPRequestHead) throws(OSSError) {
+        var total = 0, metadata = 0
+        for (name, value) in head.headers {
+            let size = name.utf8.count + value.utf8.count
+            total += size + 4
+            if name.utf8.count > 11, name.lowercased().hasPrefix("x-oss-meta-") { metadata += size }
+        }
+        if total > configuration.maxHeaderSize {
+            throw OSSError.invalidArgument(
+                "The request headers exceed the maximum allowed size of \(configuration.maxHeaderSize) bytes.")
+        }
+        if metadata > configuration.maxMetadataSize {
+            throw OSSError.invalidArgument(
+                "Your metadata headers exceed the maximum allowed metadata size of \(configuration.maxMetadataSize) bytes.",
+                name: "x-oss-meta-*", value: String(metadata))
         }
     }
 
@@ -163,7 +212,9 @@ public final class ObjectService: HTTPHandler {
     }
 
     /// The error document, or for HEAD requests (which have no body) its base64 in `x-oss-err`.
-    func errorResponse(_ error: OSSError, requestId: String, head: HTTPRequestHead) -> HTTPResponse {
+    func errorResponse(_ error: OSSError, trace: RequestTrace, head: HTTPRequestHead) -> HTTPResponse {
+        trace.update { $0.error = error }
+        let requestId = trace.requestId
         let xml = error.xml(requestId: requestId, hostId: head.headers["Host"] ?? configuration.endpointHosts.first ?? "")
         var headers = HTTPHeaders()
         for h in error.headers { headers.add(name: h.name, value: h.value) }
@@ -179,12 +230,12 @@ public final class ObjectService: HTTPHandler {
 
     /// Runs a deferred step of a request, turning its error into the error response.
     func respond(_ r: Request, _ body: () throws(OSSError) -> HTTPResponse) -> HTTPResponse {
-        do { return try body() } catch { return errorResponse(error, requestId: r.requestId, head: r.head) }
+        do { return try body() } catch { return errorResponse(error, trace: r.trace, head: r.head) }
     }
 
     func failure(_ r: Request) -> @Sendable (OSSError) -> HTTPResponse {
-        let head = r.head, requestId = r.requestId
-        return { [self] error in errorResponse(error, requestId: requestId, head: head) }
+        let head = r.head, trace = r.trace
+        return { [self] error in errorResponse(error, trace: trace, head: head) }
     }
 
     var xmlContext: ResponseXML.Context {
@@ -209,7 +260,9 @@ public final class ObjectService: HTTPHandler {
             context["acs:AccessId"] = [accessKeyId]
             if let agent = r.head.headers["User-Agent"] { context["acs:UserAgent"] = [agent] }
             let request = AuthorizationRequest(action: action ?? r.operation.action, resource: resource, context: context)
-            switch authority.authorize(caller, sessionPolicy: sessionPolicy, request) {
+            let decision = authority.authorize(caller, sessionPolicy: sessionPolicy, request)
+            if decision != .allow { r.trace.update { $0.denied = (request.action, resource) } }
+            switch decision {
             case .allow: return
             case .explicitDeny:
                 throw OSSError.accessDenied("You have no right to access this resource: explicitly denied by a RAM policy.")
@@ -219,6 +272,7 @@ public final class ObjectService: HTTPHandler {
             }
         case .anonymous:
             if try aclGrants(access, acl) { return }
+            r.trace.update { $0.denied = (action ?? r.operation.action, resource) }
             throw OSSError.accessDenied("Anonymous user has no right to access this bucket.")
         }
     }

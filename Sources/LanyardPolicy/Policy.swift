@@ -316,6 +316,16 @@ final class Statement: Sendable, Hashable {
             actions: PatternList(action.values, foldsCase: true), actionsNegated: action.negated,
             resources: ARNPatternList(resource?.values ?? ["*"]),
             resourcesNegated: resource?.negated ?? false, principals: principals, conditions: conditions)
+        if kind == .trust {
+            var assumeRole = "sts:assumerole"   // action patterns expect case-folded input
+            let matches = assumeRole.withUTF8 { statement.matchesAction($0) }
+            guard matches else {
+                let element = action.negated ? "NotAction" : "Action"
+                throw .malformed(
+                    "\(location): a trust policy only governs sts:AssumeRole, and \(element) "
+                        + "\(action.values.joined(separator: ", ")) can never match it")
+            }
+        }
         return (effect, statement)
     }
 

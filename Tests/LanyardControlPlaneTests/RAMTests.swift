@@ -92,6 +92,23 @@ import Testing
 }
 
 @Suite struct RAMRoleTests {
+    @Test("CreateRole and UpdateRole refuse a trust policy whose Action can never be sts:AssumeRole")
+    func trustActionMustBeAssumeRole() throws {
+        let harness = try Harness()
+        let wrong = #"{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:GetObject","Principal":{"Service":["ecs.aliyuncs.com"]}}]}"#
+        let refused = harness.fails(
+            "CreateRole", ["RoleName": "R", "AssumeRolePolicyDocument": wrong], status: 400,
+            code: "MalformedPolicyDocument")
+        #expect((refused.message ?? "").contains("sts:AssumeRole") && (refused.message ?? "").contains("oss:GetObject"))
+        harness.fails("GetRole", ["RoleName": "R"], status: 404, code: "EntityNotExist.Role")
+        let trust = harness.trust(["acs:ram::\(harness.accountId):root"])
+        harness.ok("CreateRole", ["RoleName": "R", "AssumeRolePolicyDocument": trust])
+        harness.fails(
+            "UpdateRole", ["RoleName": "R", "NewAssumeRolePolicyDocument": wrong], status: 400,
+            code: "MalformedPolicyDocument")
+        #expect(harness.ok("GetRole", ["RoleName": "R"]).string("Role.AssumeRolePolicyDocument") == trust)
+    }
+
     @Test func roleLifecycle() throws {
         let harness = try Harness()
         let trust = harness.trust(["acs:ram::\(harness.accountId):root"])

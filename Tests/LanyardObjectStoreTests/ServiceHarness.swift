@@ -14,6 +14,7 @@ final class FakeAuthority: ObjectServiceAuthority {
     private let keys: [String: ResolvedCredentials]
     private let decide: Mutex<@Sendable (Caller, AuthorizationRequest) -> Decision>
     let seen = Mutex<[AuthorizationRequest]>([])
+    let audited = Mutex<[AuditEvent]>([])
 
     init(keys: [String: ResolvedCredentials]) {
         self.keys = keys
@@ -35,6 +36,20 @@ final class FakeAuthority: ObjectServiceAuthority {
     func authorize(_ caller: Caller, sessionPolicy: Policy?, _ request: AuthorizationRequest) -> Decision {
         seen.withLock { $0.append(request) }
         return decide.withLock { $0 }(caller, request)
+    }
+
+    func audit(_ event: AuditEvent) { audited.withLock { $0.append(event) } }
+}
+
+/// Log lines written by the service under test.
+final class CapturedLines: Sendable {
+    let lines = Mutex<[String]>([])
+    var sink: LogSink { LogSink { [self] line in lines.withLock { $0.append(line) } } }
+    /// Every line, parsed as a JSON object.
+    var objects: [[String: Any]] {
+        lines.withLock { $0 }.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
     }
 }
 
@@ -138,6 +153,7 @@ struct Fixture {
     let dir: String
     let authority: FakeAuthority
     let service: ObjectService
+    let log = CapturedLines()
     var root: TestClient { TestClient(service: service, accessKeyId: "root-ak", secret: "root-secret") }
     var user: TestClient { TestClient(service: service, accessKeyId: "user-ak", secret: "user-secret") }
     var sts: TestClient { TestClient(service: service, accessKeyId: "STS.ak", secret: "sts-secret", token: "good-token") }
@@ -153,9 +169,10 @@ struct Fixture {
             "STS.ak": ResolvedCredentials(caller: .roleSession(accountId: "1234567890123456", roleName: "r", roleId: "2",
                                                                sessionName: "s", expiration: expiry), secret: "sts-secret"),
         ])
-        service = try ObjectService(configuration: ObjectServiceConfiguration(dataDirectory: dir, endpointHosts: ["oss.local"],
-                                                                              region: "cn-hangzhou"),
-                                    authority: authority)
+        var configuration = ObjectServiceConfiguration(dataDirectory: dir, endpointHosts: ["oss.local"],
+                                                       region: "cn-hangzhou")
+        configuration.logSink = log.sink
+        service = try ObjectService(configuration: configuration, authority: authority)
     }
 
     func cleanUp() { try? FileManager.default.removeItem(atPath: dir) }
@@ -167,4 +184,14 @@ func crc(_ bytes: [UInt8]) -> String {
     var c = CRC64()
     bytes.withUnsafeBytes { c.update($0) }
     return String(c.value)
+}
+
+extension Authenticator {
+    /// Authentication when the test does not look at the AccessKeyId the request names.
+    func authenticate(method: String, target: OSSRequestTarget, headers: HTTPHeaders, now: Int64)
+        throws(OSSError) -> OSSPrincipal
+    {
+        var accessKeyId: String?
+        return try authenticate(method: method, target: target, headers: headers, now: now, accessKeyId: &accessKeyId)
+    }
 }

@@ -201,6 +201,32 @@ struct ParsingTests {
         }
     }
 
+    @Test("a trust statement whose Action can never match sts:AssumeRole is refused", arguments: [
+        (#""Action":"oss:GetObject""#, false),
+        (#""Action":["oss:GetObject","ram:*"]"#, false),
+        (#""NotAction":"sts:*""#, false),
+        (#""Action":"sts:AssumeRole""#, true),
+        (#""Action":"STS:ASSUMEROLE""#, true),
+        (#""Action":["oss:GetObject","sts:Assume*"]"#, true),
+        (#""Action":"*""#, true),
+        (#""NotAction":"oss:*""#, true),
+    ])
+    func trustActions(action: String, accepted: Bool) {
+        let text = document(#"{"Effect":"Allow",\#(action),"Principal":{"Service":"ecs.aliyuncs.com"}}"#)
+        let refused = (try? Policy(parsing: text, as: .trust)) == nil
+        #expect(refused == !accepted)
+        // Identity policies and undeclared kinds are not concerned.
+        #expect((try? Policy(parsing: text)) != nil)
+    }
+
+    @Test("the refusal names the statement and the action")
+    func trustActionMessage() {
+        let text = document(#"{"Effect":"Allow","Action":"oss:GetObject","Principal":{"RAM":"acs:ram::1:root"}}"#)
+        #expect(throws: PolicyError.malformed(
+            "Statement[0]: a trust policy only governs sts:AssumeRole, and Action oss:GetObject can never match it"
+        )) { try Policy(parsing: text, as: .trust) }
+    }
+
     @Test("equal documents compile to equal policies; different ones do not")
     func hashable() throws {
         let a = try Policy(parsing: document(#"{"Effect":"Allow","Action":"oss:Get*","Resource":"*"}"#))
