@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+@testable import LanyardCLI
+
+@Suite struct GlobalOptionTests {
+    @Test func globalOptionsBeforeTheCommandReachIt() throws {
+        let routed = try CLI.route(["--profile", "dev", "--endpoint", "127.0.0.1:9", "ram", "ListUsers", "--Marker", "m"])
+        #expect(routed.command == "ram")
+        #expect(routed.words == ["--profile", "dev", "--endpoint", "127.0.0.1:9", "ListUsers", "--Marker", "m"])
+    }
+
+    @Test func theyResolveLikeOptionsAfterTheCommand() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lanyard-cli-\(UUID().uuidString)")
+        let config = directory.appendingPathComponent("config.json")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var file = ProfileFile()
+        file.upsert(Profile(name: "dev", accessKeyId: "LTAIdev", accessKeySecret: "d"))
+        file.upsert(Profile(name: "other", accessKeyId: "LTAIother", accessKeySecret: "o"))
+        try file.save(to: config)
+        let routed = try CLI.route(["--profile", "dev", "--endpoint", "127.0.0.1:9", "sts", "GetCallerIdentity"])
+        var arguments = try Arguments(routed.words, spec: .parameters("sts"))
+        let invocation = try Invocation.resolve(&arguments, environment: ["LANYARD_CONFIG_FILE": config.path])
+        #expect(invocation.credentials.accessKeyId == "LTAIdev")
+        #expect(invocation.apiEndpoint == "127.0.0.1:9")
+        #expect(arguments.positional == ["GetCallerIdentity"])
+        #expect(arguments.options.isEmpty)
+    }
+
+    @Test func ossSubcommandsFindTheirNameBehindGlobalOptions() throws {
+        let routed = try CLI.route(["--region", "cn-beijing", "oss", "ls"])
+        #expect(routed.command == "oss")
+        #expect(try LeadingOptions.split(routed.words).rest == ["ls"])
+    }
+}
+
+@Suite struct CLIExitStatusTests {
+    /// Credentials and an endpoint nobody listens on, so that a call that is really sent fails with status 1.
+    let environment = [
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": "id", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "secret",
+        "LANYARD_CONFIG_FILE": "/nonexistent/lanyard-config.json", "LANYARD_ENDPOINT": "127.0.0.1:1",
+    ]
+
+    @Test(arguments: [
+        ["up", "--bogus"], ["up", "-x"], ["up", "--data"], ["ram", "GetUser", "--UserName", "--profile", "admin"],
+        ["--profile"], ["--bogus", "ram", "ListUsers"], ["ram", "ListUsers", "-x"], ["configure", "list", "--profile", "dev"],
+        ["configure", "--none"], ["oss", "ls", "-x"], ["oss", "cat", "-r", "oss://b/k"],
+    ])
+    func usageErrorsExitWithTwo(words: [String]) async {
+        #expect(await CLI.run(words, environment: environment) == 2)
+    }
+
+    @Test(arguments: [["--version"], ["version"], ["--help"], ["--profile", "dev", "--help"], ["ram", "-h"], ["up", "--help"]])
+    func versionAndHelpSucceed(words: [String]) async {
+        #expect(await CLI.run(words, environment: environment) == 0)
+    }
+
+    @Test func aDashHValueIsSentNotTakenForHelp() async {
+        // Help would exit 0; the call is made and fails to connect (1).
+        let words = ["ram", "CreateUser", "--UserName", "hflag", "--Comments", "-h"]
+        #expect(await CLI.run(words, environment: environment) == 1)
+    }
+}
