@@ -15,7 +15,9 @@ public enum CLI {
           ram <Action> [--Param value ...]   call a RAM 2015-05-01 action
           sts <Action> [--Param value ...]   call an STS 2015-04-01 action
           eci <Action> [--Param value ...]   call an ECI 2018-08-08 action
-          configure                          save credentials and endpoints as a profile
+          configure                          save credentials and endpoints as a profile (and make it current)
+          configure list|use NAME|use --none|delete NAME
+                                             list profiles, switch the current one, or delete one
           oss mb|rb|ls|cp|cat|rm|stat|presign   object storage with oss://bucket/key URLs (ossutil style)
 
         Pods (kubectl style, through the signed ECI API):

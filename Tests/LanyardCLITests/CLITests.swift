@@ -43,8 +43,8 @@ import Testing
 
     @Test(arguments: [
         ["up", "--bogus"], ["up", "-x"], ["up", "--data"], ["ram", "GetUser", "--UserName", "--profile", "admin"],
-        ["--profile"], ["--bogus", "ram", "ListUsers"], ["ram", "ListUsers", "-x"], ["configure", "list", "--profile", "dev"],
-        ["configure", "--none"], ["oss", "ls", "-x"], ["oss", "cat", "-r", "oss://b/k"],
+        ["--profile"], ["--bogus", "ram", "ListUsers"], ["ram", "ListUsers", "-x"], ["configure", "use"],
+        ["configure", "list", "--profile", "dev"], ["configure", "--none"], ["oss", "ls", "-x"], ["oss", "cat", "-r", "oss://b/k"],
     ])
     func usageErrorsExitWithTwo(words: [String]) async {
         #expect(await CLI.run(words, environment: environment) == 2)
@@ -59,5 +59,55 @@ import Testing
         // Help would exit 0; the call is made and fails to connect (1).
         let words = ["ram", "CreateUser", "--UserName", "hflag", "--Comments", "-h"]
         #expect(await CLI.run(words, environment: environment) == 1)
+    }
+}
+
+@Suite struct ConfigureTests {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lanyard-configure-\(UUID().uuidString)")
+    var config: URL { directory.appendingPathComponent("config.json") }
+    var environment: [String: String] { ["LANYARD_CONFIG_FILE": config.path] }
+
+    func load() throws -> ProfileFile { try ProfileFile.load(from: config) }
+
+    func configure(_ name: String) async {
+        let words = ["configure", "--profile", name, "--access-key-id", "LTAI\(name)", "--access-key-secret", "s"]
+        #expect(await CLI.run(words, environment: environment) == 0)
+    }
+
+    @Test func configureMakesCurrentAndUseSwitches() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        await configure("default")
+        await configure("dev")
+        #expect(try load().current == "dev")
+        #expect(await CLI.run(["configure", "use", "default"], environment: environment) == 0)
+        #expect(try load().current == "default")
+        #expect(await CLI.run(["configure", "use", "nope"], environment: environment) == 1)
+        #expect(try load().current == "default", "a failed switch changes nothing")
+        #expect(await CLI.run(["configure", "list"], environment: environment) == 0)
+    }
+
+    @Test func useNoneGoesBackToTheLocalRootKey() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        await configure("dev")
+        let root = #"{"AccountId":"1","AccessKeyId":"LTAIroot","AccessKeySecret":"r"}"#
+        try root.write(to: directory.appendingPathComponent("root-credentials.json"), atomically: true, encoding: .utf8)
+        var arguments = try Arguments(["--data", directory.path], spec: .parameters("ram"))
+        #expect(try Invocation.resolve(&arguments, environment: environment).credentials.accessKeyId == "LTAIdev")
+        #expect(await CLI.run(["configure", "use", "--none"], environment: environment) == 0)
+        #expect(try load().current == "")
+        #expect(try load().profiles.map(\.name) == ["dev"], "the profile stays, only not current")
+        arguments = try Arguments(["--data", directory.path], spec: .parameters("ram"))
+        #expect(try Invocation.resolve(&arguments, environment: environment).credentials.accessKeyId == "LTAIroot")
+    }
+
+    @Test func deleteRemovesAndUnsetsCurrent() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        await configure("default")
+        await configure("dev")
+        #expect(await CLI.run(["configure", "delete", "default"], environment: environment) == 0)
+        #expect(try load() == ProfileFile(current: "dev", profiles: [Profile(name: "dev", accessKeyId: "LTAIdev", accessKeySecret: "s")]))
+        #expect(await CLI.run(["configure", "delete", "dev"], environment: environment) == 0)
+        #expect(try load() == ProfileFile(current: "", profiles: []))
+        #expect(await CLI.run(["configure", "delete", "dev"], environment: environment) == 1)
     }
 }
