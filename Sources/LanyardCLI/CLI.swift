@@ -24,7 +24,8 @@ public enum CLI {
           apply -f FILE|-                    create pods from Pod and Deployment manifests
           get pods|deployments [-o wide|json|name]
                                              list pods (wide: IP, node, RAM role) or deployments
-          describe pod NAME                  role, role ARN, credential expiry, containers, events
+          describe pod|deployment NAME       a pod's role, role ARN, credential expiry, containers, events;
+                                             a deployment's replicas, template hash, role and pods
           logs POD [-c CONTAINER] [--tail N] print a container's output
           exec POD|deploy/NAME [-c C] [-i] -- CMD...
                                              run a command inside a pod; exits with its exit code

@@ -266,16 +266,19 @@ enum GetCommand {
     }
 }
 
-/// `lanyard describe pod NAME`
+/// `lanyard describe pod|deployment NAME...`
 enum DescribeCommand {
     /// The options this command takes.
     static let options = KubectlWords.spec("describe")
 
     static let help = """
-        Usage: lanyard describe pod NAME [-n NAMESPACE]
+        Usage: lanyard describe pod NAME... | deployment NAME... | TYPE/NAME... [-n NAMESPACE]
 
         Shows a pod: labels, annotations, status, the RAM role bound at creation with its ARN and when the pod's
         current credentials expire, its containers and its events.
+        Shows a Deployment as its pods record it (ECI has no Deployment object): the selector Lanyard owns its
+        pods by, replicas (desired, up to date, ready), the current template hash, the RAM role its template asks
+        for, the template's labels, annotations and containers, and each pod with its hash and role.
         """
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
@@ -284,15 +287,33 @@ enum DescribeCommand {
             print(help)
             return 0
         }
+        let references = try references(arguments.positional, command: "describe")
         let context = try PodContext(arguments, environment: environment)
-        let references = try references(context.arguments.positional, command: "describe")
-        var texts: [String] = []
+        var printed = false
+        var failed = false
         for reference in references {
-            guard case .pod(let name) = reference else { throw .usage("describe supports pods only") }
-            texts.append(PodView.describe(try await context.eci.pod(named: name, namespace: context.namespace), now: Date()))
+            do throws(CLIError) {
+                let text: String
+                switch reference {
+                case .pod(let name):
+                    text = PodView.describe(try await context.eci.pod(named: name, namespace: context.namespace), now: Date())
+                case .deployment(let name):
+                    let pods = try await context.eci.deploymentPods(name, namespace: context.namespace)
+                    guard let view = DeploymentView.describe(pods, now: Date()) else {
+                        throw CLIError(
+                            code: "NotFound", message: "deployments.apps \"\(name)\" not found in namespace \(context.namespace)")
+                    }
+                    text = view
+                }
+                print((printed ? "\n" : "") + text, terminator: "")
+                printed = true
+            } catch {
+                // Like kubectl: describe what exists, report what does not; the exit status tells.
+                warn("lanyard: \(error.message)")
+                failed = true
+            }
         }
-        print(texts.joined(separator: "\n\n"), terminator: "")
-        return 0
+        return failed ? 1 : 0
     }
 }
 

@@ -249,6 +249,45 @@ let describeReply = """
     }
 }
 
+@Suite struct DeploymentViewTests {
+    let now = ECITime.parse("2026-01-05T00:00:00Z")!
+
+    @Test func describeShowsReplicasHashRoleTemplateAndPods() throws {
+        let v1 = Fixture.deployment("web", replicas: 2, image: "v1", role: "OldRole")
+        let v2 = Fixture.deployment("web", replicas: 2, image: "v2")
+        var current = Fixture.group(of: v2, id: "eci-new11", created: "2026-01-02T00:00:00Z")
+        current.Containers = [
+            ContainerGroup.Container(
+                Name: "main", Image: "v2", Commands: ["sleep", "3600"], EnvironmentVars: [.init(Key: "A", Value: "1")],
+                Ready: true)
+        ]
+        var pending = Fixture.group(of: v2, id: "eci-new22", status: "Pending", created: "2026-01-02T00:00:01Z")
+        pending.Containers = current.Containers!.map { var container = $0; container.Ready = false; return container }
+        let old = Fixture.group(of: v1, id: "eci-old11", created: "2026-01-01T00:00:00Z")
+        let text = try #require(DeploymentView.describe([pending, old, current], now: now))
+        #expect(text.hasPrefix("Name:               web\nNamespace:          default\n"))
+        #expect(text.contains("CreationTimestamp:  2026-01-01T00:00:00Z (4d ago)\n"))
+        #expect(text.contains("Selector:           lanyard.io/deployment=web\n"))
+        #expect(text.contains("Replicas:           2 desired | 2 updated | 3 total | 2 ready | 2 available | 1 unavailable\n"))
+        #expect(text.contains("Template Hash:      \(v2.templateHash)\n"))
+        #expect(text.contains("RAM Role:           ECIRamRoleTest\n"), "the newest template's role")
+        #expect(text.contains("  Labels:           app=web\n"), "the Deployment's own tags are not template labels")
+        #expect(text.contains("  Annotations:      \(Fixture.role): ECIRamRoleTest\n"), "the role annotation of the template")
+        #expect(!text.contains(DeploymentKeys.desiredReplicas))
+        #expect(text.contains("   main:\n    Image:          v2\n    Command:        sleep 3600\n    Environment:    A\n"))
+        let podLines = text.split(separator: "\n").drop { $0 != "Pods:" }.dropFirst().map(String.init)
+        #expect(podLines.count == 4)
+        #expect(podLines[0].hasPrefix("  NAME "))
+        #expect(podLines[1].hasPrefix("  web-\(v1.templateHash)-old11 "))
+        #expect(podLines[1].hasSuffix(" \(v1.templateHash)   OldRole"), "each pod shows its own hash and role")
+        #expect(podLines[3].contains(" Pending "))
+    }
+
+    @Test func noPodsIsNoDeployment() {
+        #expect(DeploymentView.describe([], now: now) == nil)
+    }
+}
+
 @Suite struct ECITimeTests {
     @Test func parsesAndFormatsUTC() {
         let date = ECITime.parse("2026-03-04T05:06:07Z")
