@@ -182,18 +182,24 @@ public struct Arguments: Sendable, Equatable {
 enum LeadingOptions {
     /// Splits the leading global options (`--profile dev`, `--region=cn-beijing`) from the words that follow,
     /// stopping at the first word that is not an option; `-h`, `--help` and `--version` stop the split too. Any
-    /// other option there is unknown, and a global option needs its value.
-    static func split(_ words: [String]) throws(CLIError) -> (globals: [String], rest: [String]) {
+    /// other option there is unknown, and a global option needs its value. Within a command group such as
+    /// `lanyard oss`, `group` names it and `extra` adds the options every command of the group takes.
+    static func split(_ words: [String], group: String? = nil, extra: Set<String> = []) throws(CLIError)
+        -> (globals: [String], rest: [String])
+    {
+        let allowed = OptionSpec.globalNames.union(extra)
         var index = 0
         while index < words.count {
             let word = words[index]
             guard word.hasPrefix("-"), word.count > 1, !["-h", "--help", "--version", "--"].contains(word) else { break }
             let body = word.drop { $0 == "-" }
             let name = String(body.firstIndex(of: "=").map { body[..<$0] } ?? body)
-            guard word.hasPrefix("--"), OptionSpec.globalNames.contains(name) else {
+            guard word.hasPrefix("--"), allowed.contains(name) else {
+                let known = (["profile", "endpoint", "oss-endpoint", "region", "data"] + extra.sorted()).map { "--" + $0 }
+                let lanyard = ["lanyard", group].compactMap { $0 }.joined(separator: " ")
                 throw .usage(
-                    "unknown option \(word.hasPrefix("--") ? "--\(name)" : word) before the command; only global options "
-                        + "go there (--profile, --endpoint, --oss-endpoint, --region, --data); see `lanyard --help`")
+                    "unknown option \(word.hasPrefix("--") ? "--\(name)" : word) before the \(group.map { "\($0) " } ?? "")"
+                        + "command; only \(known.joined(separator: ", ")) go there; see `\(lanyard) --help`")
             }
             if body.contains("=") {
                 index += 1

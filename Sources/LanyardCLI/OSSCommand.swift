@@ -27,7 +27,8 @@ enum OSSCommand {
                                  profile's); without a scheme, http:// for IP addresses and localhost,
                                  https:// otherwise
           --profile, --region, --data   as for the other client commands (see `lanyard --help`)
-        Global options may also stand before `oss` or before the command: `lanyard --profile dev oss ls`.
+        Global options may also stand before `oss`, and these options before the command:
+        `lanyard --profile dev oss --sign-version v1 ls`.
 
         Transfers draw a progress bar on stderr once they have run for a second, when stderr is a terminal.
         Errors print one line, `lanyard: <Code>: <Message>`, and exit 1; usage errors exit 2.
@@ -112,8 +113,8 @@ enum OSSCommand {
     }
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
-        // Global options may come before the command too: `lanyard oss --profile dev ls`.
-        let (globals, words) = try LeadingOptions.split(words)
+        // Global options and --sign-version may come before the command too: `lanyard oss --profile dev ls`.
+        let (globals, words) = try LeadingOptions.split(words, group: "oss", extra: ["sign-version"])
         guard let command = words.first, !["--help", "-h", "help"].contains(command) else {
             print(help)
             return words.isEmpty ? 2 : 0

@@ -114,8 +114,8 @@ import Testing
         }
         #expect(
             throws: CLIError.usage(
-                "unknown option --bogus before the command; only global options go there (--profile, --endpoint, "
-                    + "--oss-endpoint, --region, --data); see `lanyard --help`")
+                "unknown option --bogus before the command; only --profile, --endpoint, --oss-endpoint, --region, "
+                    + "--data go there; see `lanyard --help`")
         ) { try LeadingOptions.split(["--bogus=1", "ram"]) }
         #expect(throws: CLIError.self, "kubectl's -n is a pod command's option") {
             try LeadingOptions.split(["-n", "team", "get", "pods"])

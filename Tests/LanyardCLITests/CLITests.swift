@@ -27,10 +27,20 @@ import Testing
         #expect(arguments.options.isEmpty)
     }
 
-    @Test func ossSubcommandsFindTheirNameBehindGlobalOptions() throws {
-        let routed = try CLI.route(["--region", "cn-beijing", "oss", "ls"])
+    @Test func ossSubcommandsFindTheirNameBehindGlobalOptionsAndSignVersion() throws {
+        let routed = try CLI.route(["--region", "cn-beijing", "oss", "--sign-version", "v1", "ls"])
         #expect(routed.command == "oss")
-        #expect(try LeadingOptions.split(routed.words).rest == ["ls"])
+        let split = try LeadingOptions.split(routed.words, group: "oss", extra: ["sign-version"])
+        #expect(split.globals == ["--region", "cn-beijing", "--sign-version", "v1"])
+        #expect(split.rest == ["ls"])
+        #expect(
+            throws: CLIError.usage(
+                "unknown option -r before the oss command; only --profile, --endpoint, --oss-endpoint, --region, "
+                    + "--data, --sign-version go there; see `lanyard oss --help`")
+        ) { try LeadingOptions.split(["-r", "rm", "oss://b"], group: "oss", extra: ["sign-version"]) }
+        #expect(throws: CLIError.self, "--sign-version is no global option") {
+            try CLI.route(["--sign-version", "v1", "oss", "ls"])
+        }
     }
 }
 
