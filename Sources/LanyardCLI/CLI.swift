@@ -43,7 +43,8 @@ public enum CLI {
           --oss-endpoint H:P OSS endpoint (default 127.0.0.1:8200, env LANYARD_OSS_ENDPOINT)
           --region R         region id (default cn-hangzhou)
           --data DIR         where a local `lanyard up` keeps its root key (default ./.lanyard)
-          -n NAMESPACE, -A   pod commands: the namespace (default "default"), or all namespaces
+        Pod commands also take, after the command word:
+          -n NAMESPACE, -A   the namespace (default "default"), or all namespaces
 
         Credentials come from --profile, else ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET /
         ALIBABA_CLOUD_SECURITY_TOKEN, else the current profile, else the local root key.
