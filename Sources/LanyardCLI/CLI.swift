@@ -6,7 +6,7 @@ public enum CLI {
     static let overview = """
         lanyard: pod identity without AccessKeys — RAM, STS, ECI pods with a metadata service, and OSS, on one machine.
 
-        Usage: lanyard <command> [options]
+        Usage: lanyard [global options] <command> [options]
 
         Server:
           up                       run RAM/STS/ECI, OSS and the pod agent in the foreground
@@ -15,14 +15,17 @@ public enum CLI {
           ram <Action> [--Param value ...]   call a RAM 2015-05-01 action
           sts <Action> [--Param value ...]   call an STS 2015-04-01 action
           eci <Action> [--Param value ...]   call an ECI 2018-08-08 action
-          configure                          save credentials and endpoints as a profile
+          configure                          save credentials and endpoints as a profile (and make it current)
+          configure list|use NAME|use --none|delete NAME
+                                             list profiles, switch the current one, or delete one
           oss mb|rb|ls|cp|cat|rm|stat|presign   object storage with oss://bucket/key URLs (ossutil style)
 
         Pods (kubectl style, through the signed ECI API):
           apply -f FILE|-                    create pods from Pod and Deployment manifests
           get pods|deployments [-o wide|json|name]
                                              list pods (wide: IP, node, RAM role) or deployments
-          describe pod NAME                  role, role ARN, credential expiry, containers, events
+          describe pod|deployment NAME       a pod's role, role ARN, credential expiry, containers, events;
+                                             a deployment's replicas, template hash, role and pods
           logs POD [-c CONTAINER] [--tail N] print a container's output
           exec POD|deploy/NAME [-c C] [-i] -- CMD...
                                              run a command inside a pod; exits with its exit code
@@ -30,27 +33,40 @@ public enum CLI {
                                              delete pods, a deployment's pods, or a file's objects
           annotate pod NAME KEY=VALUE...     store annotations (read only at creation: the role stays)
 
-        Global options for client commands:
+        Other:
+          version, --version                 print the version
+
+        Global options for client commands, before or after the command
+        (`lanyard --profile dev sts GetCallerIdentity` = `lanyard sts GetCallerIdentity --profile dev`):
           --profile NAME     use this profile from ~/.lanyard/config.json
           --endpoint H:P     RAM/STS/ECI endpoint (default 127.0.0.1:8100, env LANYARD_ENDPOINT)
           --oss-endpoint H:P OSS endpoint (default 127.0.0.1:8200, env LANYARD_OSS_ENDPOINT)
           --region R         region id (default cn-hangzhou)
           --data DIR         where a local `lanyard up` keeps its root key (default ./.lanyard)
-          -n NAMESPACE, -A   pod commands: the namespace (default "default"), or all namespaces
+        Pod commands also take, after the command word:
+          -n NAMESPACE, -A   the namespace (default "default"), or all namespaces
 
         Credentials come from --profile, else ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET /
         ALIBABA_CLOUD_SECURITY_TOKEN, else the current profile, else the local root key.
-        `lanyard <command> --help` describes each command.
+        `lanyard <command> --help` (or -h, in option position) describes each command.
         """
 
-    /// Runs the command line `words` (without the program name); returns the exit status.
+    /// The version `lanyard --version` prints and `lanyard up` reports first.
+    public static let version = "0.1.0"
+
+    /// Runs the command line `words` (without the program name); returns the exit status. Global options
+    /// (`--profile`, `--endpoint`, `--oss-endpoint`, `--region`, `--data`) may come before the command.
     public static func run(_ words: [String], environment: [String: String]) async -> Int32 {
-        guard let command = words.first, command != "--help", command != "-h", command != "help" else {
-            print(overview)
-            return words.isEmpty ? 2 : 0
-        }
-        let rest = Array(words.dropFirst())
         do throws(CLIError) {
+            let (command, rest) = try route(words)
+            guard let command, command != "--help", command != "-h", command != "help" else {
+                print(overview)
+                return command == nil ? 2 : 0
+            }
+            if command == "--version" || command == "version" {
+                print("lanyard \(version)")
+                return 0
+            }
             switch command {
             case "up":
                 return try await UpCommand.run(rest, environment: environment)
@@ -84,8 +100,12 @@ public enum CLI {
         }
     }
 
-    /// Whether `words` ask for help.
-    static func wantsHelp(_ words: [String]) -> Bool { words.contains("--help") || words.contains("-h") }
+    /// The command word and the words it receives: global options given before the command move in front of
+    /// the command's own words (`--profile dev sts GetCallerIdentity` → `sts`, `--profile dev GetCallerIdentity`).
+    static func route(_ words: [String]) throws(CLIError) -> (command: String?, words: [String]) {
+        let (globals, rest) = try LeadingOptions.split(words)
+        return (rest.first, globals + rest.dropFirst())
+    }
 }
 
 /// `lanyard ram|sts|eci <Action> --Param value ...`
@@ -95,7 +115,9 @@ enum RPCCommand {
         Usage: lanyard \(product.command) <Action> [--Param value ...] [--profile P] [--endpoint H:P] [--region R]
 
         Calls any \(product.command.uppercased()) \(product.version) action, signed with signature V1, and prints the JSON result.
-        Every --Name value pair becomes the request parameter Name (names are case-sensitive).
+        Every --Name value pair (or --Name=value) becomes the request parameter Name (names are case-sensitive).
+        A value may be anything, JSON or words starting with -, except a global option (--profile, --endpoint,
+        --oss-endpoint, --region, --data): write --Name=--profile to send that literally. -h or --help in option position prints this help.
         Example: lanyard \(product.command) \(product.command == "sts" ? "AssumeRole --RoleArn acs:ram::<account>:role/R --RoleSessionName s" : product.command == "ram" ? "CreateRole --RoleName R --AssumeRolePolicyDocument \"$(cat trust.json)\"" : "DescribeContainerGroups")
         """
     }
@@ -103,73 +125,24 @@ enum RPCCommand {
     static func run(_ product: RPCProduct, _ words: [String], environment: [String: String]) async throws(CLIError)
         -> Int32
     {
-        if CLI.wantsHelp(words) {
+        var arguments = try Arguments(words, spec: .parameters(product.command))
+        if arguments.wantsHelp {
             print(help(product))
             return 0
         }
-        var arguments = try Arguments(words)
-        let invocation = try Invocation.resolve(&arguments, environment: environment)
         guard arguments.positional.count == 1, let action = arguments.positional.first else {
             throw .usage(
                 arguments.positional.isEmpty
                     ? "missing action: lanyard \(product.command) <Action> [--Param value ...]"
                     : "unexpected words after the action: \(arguments.positional.dropFirst().joined(separator: " "))")
         }
-        let parameters = try arguments.options.map { option throws(CLIError) -> (name: String, value: String) in
-            guard let value = option.value else { throw .usage("option --\(option.name) needs a value") }
-            return (option.name, value)
-        }
+        let invocation = try Invocation.resolve(&arguments, environment: environment)
+        // The parameters spec declares no flags, so every option has a value.
+        let parameters = arguments.options.map { (name: $0.name, value: $0.value ?? "") }
         let client = RPCClient(
             endpoint: invocation.apiEndpoint, credentials: invocation.credentials, region: invocation.region)
         let result = try await client.call(product, action: action, parameters: parameters)
         print(prettyJSON(result))
-        return 0
-    }
-}
-
-/// `lanyard configure`: writes a profile.
-enum ConfigureCommand {
-    static let help = """
-        Usage: lanyard configure [--profile NAME] --access-key-id ID --access-key-secret SECRET
-                                 [--sts-token TOKEN] [--region R] [--endpoint H:P] [--oss-endpoint H:P]
-
-        Saves a profile (default name "default") to ~/.lanyard/config.json (or $LANYARD_CONFIG_FILE), mode 0600,
-        and makes it current. `lanyard configure list` shows the profiles without their secrets.
-        """
-
-    static func run(_ words: [String], environment: [String: String]) throws(CLIError) -> Int32 {
-        if CLI.wantsHelp(words) {
-            print(help)
-            return 0
-        }
-        var arguments = try Arguments(words)
-        let location = ProfileFile.location(environment: environment)
-        var file = try ProfileFile.load(from: location)
-        if arguments.positional == ["list"] {
-            try arguments.rejectUnknown()
-            for profile in file.profiles {
-                let marker = profile.name == file.current ? "*" : " "
-                print(
-                    "\(marker) \(profile.name)\t\(profile.mode)\t\(profile.accessKeyId)\t\(profile.endpoint ?? "127.0.0.1:8100")"
-                )
-            }
-            return 0
-        }
-        guard arguments.positional.isEmpty else {
-            throw .usage("unexpected \"\(arguments.positional[0])\"; see `lanyard configure --help`")
-        }
-        let name = arguments.take("profile") ?? "default"
-        guard let id = arguments.take("access-key-id"), let secret = arguments.take("access-key-secret") else {
-            throw .usage("configure needs --access-key-id and --access-key-secret")
-        }
-        let profile = Profile(
-            name: name, accessKeyId: id, accessKeySecret: secret, stsToken: arguments.take("sts-token"),
-            regionId: arguments.take("region"), endpoint: arguments.take("endpoint"),
-            ossEndpoint: arguments.take("oss-endpoint"))
-        try arguments.rejectUnknown()
-        file.upsert(profile)
-        try file.save(to: location)
-        print("saved profile \"\(name)\" to \(location.path)")
         return 0
     }
 }

@@ -56,7 +56,7 @@ public struct Invocation: Sendable {
             let token = environment["ALIBABA_CLOUD_SECURITY_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
             credentials = CLICredentials(
                 accessKeyId: id, accessKeySecret: secret, securityToken: token, source: "environment")
-        } else if let current = file.profile(named: file.current) {
+        } else if let current = file.currentProfile {
             profile = current
             credentials = CLICredentials(current, source: "profile \"\(current.name)\"")
         } else {

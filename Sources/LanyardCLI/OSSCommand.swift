@@ -27,6 +27,8 @@ enum OSSCommand {
                                  profile's); without a scheme, http:// for IP addresses and localhost,
                                  https:// otherwise
           --profile, --region, --data   as for the other client commands (see `lanyard --help`)
+        Global options may also stand before `oss`, and these options before the command:
+        `lanyard --profile dev oss --sign-version v1 ls`.
 
         Transfers draw a progress bar on stderr once they have run for a second, when stderr is a terminal.
         Errors print one line, `lanyard: <Code>: <Message>`, and exit 1; usage errors exit 2.
@@ -95,11 +97,24 @@ enum OSSCommand {
         """,
     ]
 
-    /// Short options and what they stand for.
-    static let shortOptions = ["-r": "--recursive", "-d": "--directory"]
-    static let flags: Set<String> = ["recursive", "directory"]
+    /// Each command's own options (besides the global ones and `--sign-version`), valued and flags.
+    static let commandOptions: [String: (valued: Set<String>, flags: Set<String>)] = [
+        "mb": (["acl"], []), "rb": ([], []), "ls": ([], ["directory"]),
+        "cp": (["content-type", "meta", "part-size", "jobs"], ["recursive"]), "cat": ([], []), "rm": ([], ["recursive"]),
+        "stat": ([], []), "presign": (["expires", "method"], []),
+    ]
+
+    /// The options `command` takes: its own, the global ones and `--sign-version`; `-r` and `-d` where it has them.
+    static func options(_ command: String) -> OptionSpec {
+        let own = commandOptions[command] ?? ([], [])
+        return OptionSpec(
+            command: "oss \(command)", valued: own.valued.union(OptionSpec.globalNames).union(["sign-version"]), flags: own.flags,
+            short: ["r": "recursive", "d": "directory"].filter { own.flags.contains($0.value) })
+    }
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
+        // Global options and --sign-version may come before the command too: `lanyard oss --profile dev ls`.
+        let (globals, words) = try LeadingOptions.split(words, group: "oss", extra: ["sign-version"])
         guard let command = words.first, !["--help", "-h", "help"].contains(command) else {
             print(help)
             return words.isEmpty ? 2 : 0
@@ -107,13 +122,11 @@ enum OSSCommand {
         guard let commandHelp = commandHelp[command] else {
             throw .usage("unknown oss command \"\(command)\"; see `lanyard oss --help`")
         }
-        let rest = Array(words.dropFirst())
-        if CLI.wantsHelp(rest) {
+        var arguments = try Arguments(globals + words.dropFirst(), spec: options(command))
+        if arguments.wantsHelp {
             print(commandHelp)
             return 0
         }
-        let end = rest.firstIndex(of: "--") ?? rest.endIndex
-        var arguments = try Arguments(rest[..<end].map { shortOptions[$0] ?? $0 } + rest[end...], flags: flags)
         let invocation = try Invocation.resolve(&arguments, environment: environment)
         let version = try signatureVersion(arguments.take("sign-version"))
         let context = try Context(client: makeClient(invocation, version: version), endpoint: invocation.ossEndpoint)
@@ -242,7 +255,6 @@ enum OSSCommand {
 
     static func makeBucket(_ arguments: inout Arguments, _ context: Context) async throws -> Int32 {
         let acl = arguments.take("acl")
-        try arguments.rejectUnknown()
         let url = try bucketURL(positionals(arguments, 1...1, "mb")[0], "mb")
         if let acl, !["private", "public-read", "public-read-write"].contains(acl) {
             throw CLIError.usage("--acl \(acl): expected private, public-read or public-read-write")
@@ -252,7 +264,6 @@ enum OSSCommand {
     }
 
     static func removeBucket(_ arguments: inout Arguments, _ context: Context) async throws -> Int32 {
-        try arguments.rejectUnknown()
         let url = try bucketURL(positionals(arguments, 1...1, "rb")[0], "rb")
         try await context.client.deleteBucket(bucket: url.bucket)
         return 0
@@ -262,7 +273,6 @@ enum OSSCommand {
 
     static func list(_ arguments: inout Arguments, _ context: Context) async throws -> Int32 {
         let folders = arguments.takeFlag("directory")
-        try arguments.rejectUnknown()
         let words = try positionals(arguments, 0...1, "ls")
         guard let text = words.first else {
             guard !folders else { throw CLIError.usage("-d applies to object listings: ls -d oss://BUCKET[/PREFIX]") }
@@ -309,7 +319,6 @@ enum OSSCommand {
     // MARK: - Objects
 
     static func cat(_ arguments: inout Arguments, _ context: Context) async throws -> Int32 {
-        try arguments.rejectUnknown()
         let url = try objectURL(positionals(arguments, 1...1, "cat")[0], "cat")
         let transfer = OSSTransfer(client: context.client, partSize: 8 * 1024 * 1024, jobs: 4)
         try await transfer.stream(url, to: FileHandle.standardOutput)
@@ -318,7 +327,6 @@ enum OSSCommand {
 
     static func remove(_ arguments: inout Arguments, _ context: Context) async throws -> Int32 {
         let recursive = arguments.takeFlag("recursive")
-        try arguments.rejectUnknown()
         let url = try OSSURL(parsing: positionals(arguments, 1...1, "rm")[0])
         guard recursive else {
             guard !url.key.isEmpty else {
@@ -341,7 +349,6 @@ enum OSSCommand {
     }
 
     static func showStat(_ arguments: inout Arguments, _ context: Context) async throws -> Int32 {
-        try arguments.rejectUnknown()
         let url = try objectURL(positionals(arguments, 1...1, "stat")[0], "stat")
         let head = try await context.client.headObject(bucket: url.bucket, key: url.key)
         var rows: [(String, String)] = [
@@ -362,7 +369,6 @@ enum OSSCommand {
     static func presign(_ arguments: inout Arguments, _ context: Context) async throws -> Int32 {
         let expires = try integer(&arguments, "expires", default: 900, minimum: 1)
         let method = (arguments.take("method") ?? "GET").uppercased()
-        try arguments.rejectUnknown()
         let url = try objectURL(positionals(arguments, 1...1, "presign")[0], "presign")
         guard ["GET", "PUT", "HEAD", "DELETE"].contains(method) else {
             throw CLIError.usage("--method \(method): expected GET, PUT, HEAD or DELETE")

@@ -9,7 +9,6 @@ extension OSSCommand {
         let metadata = try metadataOptions(&arguments)
         let partSize = try integer(&arguments, "part-size", default: 8 * 1024 * 1024, minimum: OSSClient.minimumPartSize)
         let jobs = try integer(&arguments, "jobs", default: 4, minimum: 1)
-        try arguments.rejectUnknown()
         let words = try positionals(arguments, 2...2, "cp")
         let source = try TransferLocation(parsing: words[0])
         let destination = try TransferLocation(parsing: words[1])

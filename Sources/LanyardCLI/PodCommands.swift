@@ -13,9 +13,9 @@ struct PodContext {
     /// `-A/--all-namespaces`.
     let allNamespaces: Bool
 
-    /// Splits `words` the kubectl way and resolves the endpoint and credentials.
-    init(_ words: [String], environment: [String: String]) throws(CLIError) {
-        var arguments = try KubectlWords.arguments(words)
+    /// Resolves the endpoint and credentials from `arguments`, split by the command's ``KubectlWords/spec(_:valued:flags:)``.
+    init(_ arguments: Arguments, environment: [String: String]) throws(CLIError) {
+        var arguments = arguments
         let invocation = try Invocation.resolve(&arguments, environment: environment)
         namespace = arguments.take("namespace") ?? "default"
         allNamespaces = arguments.takeFlag("all-namespaces")
@@ -108,6 +108,9 @@ enum ResourceReference: Equatable {
 
 /// `lanyard apply -f FILE|-`
 enum ApplyCommand {
+    /// The options this command takes.
+    static let options = KubectlWords.spec("apply", valued: ["filename"])
+
     static let help = """
         Usage: lanyard apply -f FILE|- [-n NAMESPACE] [--profile P] [--endpoint H:P]
 
@@ -124,13 +127,13 @@ enum ApplyCommand {
         """
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
-        if CLI.wantsHelp(words) {
+        let arguments = try Arguments(words, spec: options)
+        if arguments.wantsHelp {
             print(help)
             return 0
         }
-        var context = try PodContext(words, environment: environment)
+        var context = try PodContext(arguments, environment: environment)
         let input = try ManifestInput.read(&context.arguments)
-        try context.arguments.rejectUnknown()
         guard context.arguments.positional.isEmpty else { throw .usage("unexpected \"\(context.arguments.positional[0])\"") }
         for warning in input.manifests.warnings {
             warn("Warning: \(input.name): line \(warning.line), column \(warning.column): \(warning.message)")
@@ -184,6 +187,9 @@ enum ApplyCommand {
 
 /// `lanyard get pods|deployments`
 enum GetCommand {
+    /// The options this command takes.
+    static let options = KubectlWords.spec("get", valued: ["output"])
+
     static let help = """
         Usage: lanyard get pods [NAME...] [-o wide|json|name] [-n NAMESPACE | -A]
                lanyard get deployments [NAME...] [-o json|name] [-n NAMESPACE | -A]
@@ -194,13 +200,13 @@ enum GetCommand {
         """
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
-        if CLI.wantsHelp(words) {
+        let arguments = try Arguments(words, spec: options)
+        if arguments.wantsHelp {
             print(help)
             return 0
         }
-        var context = try PodContext(words, environment: environment)
+        var context = try PodContext(arguments, environment: environment)
         let output = context.arguments.take("output") ?? ""
-        try context.arguments.rejectUnknown()
         guard let word = context.arguments.positional.first, let kind = ResourceReference.kind(word) else {
             throw .usage(
                 context.arguments.positional.isEmpty
@@ -260,35 +266,62 @@ enum GetCommand {
     }
 }
 
-/// `lanyard describe pod NAME`
+/// `lanyard describe pod|deployment NAME...`
 enum DescribeCommand {
+    /// The options this command takes.
+    static let options = KubectlWords.spec("describe")
+
     static let help = """
-        Usage: lanyard describe pod NAME [-n NAMESPACE]
+        Usage: lanyard describe pod NAME... | deployment NAME... | TYPE/NAME... [-n NAMESPACE]
 
         Shows a pod: labels, annotations, status, the RAM role bound at creation with its ARN and when the pod's
         current credentials expire, its containers and its events.
+        Shows a Deployment as its pods record it (ECI has no Deployment object): the selector Lanyard owns its
+        pods by, replicas (desired, up to date, ready), the current template hash, the RAM role its template asks
+        for, the template's labels, annotations and containers, and each pod with its hash and role.
         """
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
-        if CLI.wantsHelp(words) {
+        let arguments = try Arguments(words, spec: options)
+        if arguments.wantsHelp {
             print(help)
             return 0
         }
-        let context = try PodContext(words, environment: environment)
-        try context.arguments.rejectUnknown()
-        let references = try references(context.arguments.positional, command: "describe")
-        var texts: [String] = []
+        let references = try references(arguments.positional, command: "describe")
+        let context = try PodContext(arguments, environment: environment)
+        var printed = false
+        var failed = false
         for reference in references {
-            guard case .pod(let name) = reference else { throw .usage("describe supports pods only") }
-            texts.append(PodView.describe(try await context.eci.pod(named: name, namespace: context.namespace), now: Date()))
+            do throws(CLIError) {
+                let text: String
+                switch reference {
+                case .pod(let name):
+                    text = PodView.describe(try await context.eci.pod(named: name, namespace: context.namespace), now: Date())
+                case .deployment(let name):
+                    let pods = try await context.eci.deploymentPods(name, namespace: context.namespace)
+                    guard let view = DeploymentView.describe(pods, now: Date()) else {
+                        throw CLIError(
+                            code: "NotFound", message: "deployments.apps \"\(name)\" not found in namespace \(context.namespace)")
+                    }
+                    text = view
+                }
+                print((printed ? "\n" : "") + text, terminator: "")
+                printed = true
+            } catch {
+                // Like kubectl: describe what exists, report what does not; the exit status tells.
+                warn("lanyard: \(error.message)")
+                failed = true
+            }
         }
-        print(texts.joined(separator: "\n\n"), terminator: "")
-        return 0
+        return failed ? 1 : 0
     }
 }
 
 /// `lanyard logs POD [-c CONTAINER] [--tail N]`
 enum LogsCommand {
+    /// The options this command takes.
+    static let options = KubectlWords.spec("logs", valued: ["container", "tail"])
+
     static let help = """
         Usage: lanyard logs POD|deploy/NAME [-c CONTAINER] [--tail N] [-n NAMESPACE]
 
@@ -297,14 +330,14 @@ enum LogsCommand {
         """
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
-        if CLI.wantsHelp(words) {
+        let arguments = try Arguments(words, spec: options)
+        if arguments.wantsHelp {
             print(help)
             return 0
         }
-        var context = try PodContext(words, environment: environment)
+        var context = try PodContext(arguments, environment: environment)
         let container = context.arguments.take("container")
         let tailText = context.arguments.take("tail")
-        try context.arguments.rejectUnknown()
         var tail: Int?
         if let tailText, tailText != "-1" {
             guard let value = Int(tailText), value >= 0 else { throw .usage("--tail \(tailText): expected a number of lines") }
@@ -320,6 +353,9 @@ enum LogsCommand {
 
 /// `lanyard exec POD [-c CONTAINER] [-i] -- CMD...`
 enum ExecCommand {
+    /// The options this command takes.
+    static let options = KubectlWords.spec("exec", valued: ["container"], flags: ["stdin", "tty"])
+
     static let help = """
         Usage: lanyard exec POD|deploy/NAME [-c CONTAINER] [-i] [-n NAMESPACE] -- COMMAND [ARG...]
 
@@ -330,17 +366,17 @@ enum ExecCommand {
         """
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
-        if CLI.wantsHelp(Array(words.prefix { $0 != "--" })) {
+        let arguments = try Arguments(words, spec: options)
+        if arguments.wantsHelp {
             print(help)
             return 0
         }
-        var context = try PodContext(words, environment: environment)
+        var context = try PodContext(arguments, environment: environment)
         let container = context.arguments.take("container")
         let sendStdin = context.arguments.takeFlag("stdin")
         if context.arguments.takeFlag("tty") {
             throw .usage("-t: no TTY; commands run synchronously through ExecContainerCommand (use -i for stdin)")
         }
-        try context.arguments.rejectUnknown()
         let positional = context.arguments.positional
         guard positional.count >= 2 else { throw .usage("usage: lanyard exec POD [-c CONTAINER] [-i] -- COMMAND [ARG...]") }
         let reference = try ResourceReference(parsing: positional[0])
@@ -362,6 +398,9 @@ enum ExecCommand {
 
 /// `lanyard delete pod NAME | deployment NAME | -f FILE`
 enum DeleteCommand {
+    /// The options this command takes.
+    static let options = KubectlWords.spec("delete", valued: ["filename"])
+
     static let help = """
         Usage: lanyard delete pod NAME... | deployment NAME... | TYPE/NAME... | -f FILE|- [-n NAMESPACE]
 
@@ -369,11 +408,12 @@ enum DeleteCommand {
         """
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
-        if CLI.wantsHelp(words) {
+        let arguments = try Arguments(words, spec: options)
+        if arguments.wantsHelp {
             print(help)
             return 0
         }
-        var context = try PodContext(words, environment: environment)
+        var context = try PodContext(arguments, environment: environment)
         var targets: [(reference: ResourceReference, namespace: String)] = []
         if context.arguments.has("filename") {
             let input = try ManifestInput.read(&context.arguments)
@@ -388,7 +428,6 @@ enum DeleteCommand {
         } else {
             targets = try references(context.arguments.positional, command: "delete").map { ($0, context.namespace) }
         }
-        try context.arguments.rejectUnknown()
         var failed = false
         for target in targets {
             do throws(CLIError) {
@@ -417,6 +456,9 @@ enum DeleteCommand {
 
 /// `lanyard annotate pod NAME k=v [k2=v2 ...] [k3-] [--overwrite]`
 enum AnnotateCommand {
+    /// The options this command takes.
+    static let options = KubectlWords.spec("annotate", flags: ["overwrite"])
+
     static let help = """
         Usage: lanyard annotate pod NAME KEY=VALUE... [KEY-...] [--overwrite] [-n NAMESPACE]
 
@@ -426,13 +468,13 @@ enum AnnotateCommand {
         """
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
-        if CLI.wantsHelp(words) {
+        let arguments = try Arguments(words, spec: options)
+        if arguments.wantsHelp {
             print(help)
             return 0
         }
-        var context = try PodContext(words, environment: environment)
+        var context = try PodContext(arguments, environment: environment)
         let overwrite = context.arguments.takeFlag("overwrite")
-        try context.arguments.rejectUnknown()
         var positional = context.arguments.positional[...]
         guard let first = positional.popFirst() else { throw .usage("usage: lanyard annotate pod NAME KEY=VALUE...") }
         let reference: ResourceReference

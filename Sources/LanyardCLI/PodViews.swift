@@ -108,64 +108,55 @@ enum PodView {
 
     /// `describe pod`: identity, role and credentials, containers and events, in kubectl's layout.
     static func describe(_ group: ContainerGroup, now: Date) -> String {
-        var lines: [String] = []
-        func field(_ name: String, _ value: String) {
-            lines.append((name + ":").padding(toLength: max(name.count + 2, 20), withPad: " ", startingAt: 0) + value)
-        }
-        func map(_ name: String, _ values: [String: String], separator: String) {
-            let keys = values.keys.sorted()
-            guard let first = keys.first else { return field(name, "<none>") }
-            field(name, "\(first)\(separator)\(values[first]!)")
-            for key in keys.dropFirst() { lines.append(String(repeating: " ", count: 20) + "\(key)\(separator)\(values[key]!)") }
-        }
-        field("Name", group.ContainerGroupName)
-        field("Namespace", group.namespace)
-        field("Container Group", group.ContainerGroupId)
-        field("Node", node(group))
-        field("Start Time", group.CreationTime ?? "<unknown>")
-        map("Labels", group.labels, separator: "=")
-        map("Annotations", group.Annotations ?? [:], separator: ": ")
-        field("Status", status(group))
-        field("IP", group.IntranetIp.flatMap { $0.isEmpty ? nil : $0 } ?? "<none>")
-        field("Restart Policy", group.RestartPolicy ?? "Always")
-        field("RAM Role", group.roleName ?? "<none>")
-        field("RAM Role ARN", group.RamRoleArn.flatMap { $0.isEmpty ? nil : $0 } ?? "<none>")
+        var text = DescribeText()
+        text.field("Name", group.ContainerGroupName)
+        text.field("Namespace", group.namespace)
+        text.field("Container Group", group.ContainerGroupId)
+        text.field("Node", node(group))
+        text.field("Start Time", group.CreationTime ?? "<unknown>")
+        text.map("Labels", group.labels, separator: "=")
+        text.map("Annotations", group.Annotations ?? [:], separator: ": ")
+        text.field("Status", status(group))
+        text.field("IP", group.IntranetIp.flatMap { $0.isEmpty ? nil : $0 } ?? "<none>")
+        text.field("Restart Policy", group.RestartPolicy ?? "Always")
+        text.field("RAM Role", group.roleName ?? "<none>")
+        text.field("RAM Role ARN", group.RamRoleArn.flatMap { $0.isEmpty ? nil : $0 } ?? "<none>")
         if let expiry = group.CredentialExpiration, !expiry.isEmpty {
             let left = ECITime.parse(expiry).map { " (in \(Age.format(seconds: Int($0.timeIntervalSince(now)))))" } ?? ""
-            field("Credentials Expire", expiry + left)
+            text.field("Credentials Expire", expiry + left)
         } else {
-            field("Credentials Expire", "<none>")
+            text.field("Credentials Expire", "<none>")
         }
-        lines.append("Containers:")
+        text.lines.append("Containers:")
         for container in group.Containers ?? [] {
-            lines.append("  \(container.Name ?? ""):")
-            lines.append("    Image:          \(container.Image ?? "")")
+            text.lines.append("  \(container.Name ?? ""):")
+            text.lines.append("    Image:          \(container.Image ?? "")")
             if let command = container.Commands, !command.isEmpty {
-                lines.append("    Command:")
-                lines += command.map { "      \($0)" }
+                text.lines.append("    Command:")
+                text.lines += command.map { "      \($0)" }
             }
             if let args = container.Args, !args.isEmpty {
-                lines.append("    Args:")
-                lines += args.map { "      \($0)" }
+                text.lines.append("    Args:")
+                text.lines += args.map { "      \($0)" }
             }
-            if let dir = container.WorkingDir, !dir.isEmpty { lines.append("    Working Dir:    \(dir)") }
+            if let dir = container.WorkingDir, !dir.isEmpty { text.lines.append("    Working Dir:    \(dir)") }
             let state = container.CurrentState
-            lines.append("    State:          \(state?.State ?? "Waiting")")
-            if let reason = state?.Reason { lines.append("      Reason:       \(reason)") }
-            if let code = state?.ExitCode { lines.append("      Exit Code:    \(code)") }
-            if let started = state?.StartTime { lines.append("      Started:      \(started)") }
-            if let finished = state?.FinishTime { lines.append("      Finished:     \(finished)") }
-            lines.append("    Ready:          \(container.Ready == true ? "True" : "False")")
-            lines.append("    Restart Count:  \(container.RestartCount ?? 0)")
+            text.lines.append("    State:          \(state?.State ?? "Waiting")")
+            if let reason = state?.Reason { text.lines.append("      Reason:       \(reason)") }
+            if let code = state?.ExitCode { text.lines.append("      Exit Code:    \(code)") }
+            if let started = state?.StartTime { text.lines.append("      Started:      \(started)") }
+            if let finished = state?.FinishTime { text.lines.append("      Finished:     \(finished)") }
+            text.lines.append("    Ready:          \(container.Ready == true ? "True" : "False")")
+            text.lines.append("    Restart Count:  \(container.RestartCount ?? 0)")
             let env = container.EnvironmentVars ?? []
-            lines.append("    Environment:\(env.isEmpty ? "    <none>" : "")")
-            lines += env.map { "      \($0.Key ?? ""):  \($0.Value ?? "")" }
+            text.lines.append("    Environment:\(env.isEmpty ? "    <none>" : "")")
+            text.lines += env.map { "      \($0.Key ?? ""):  \($0.Value ?? "")" }
         }
         let events = group.Events ?? []
         if events.isEmpty {
-            lines.append("Events:              <none>")
+            text.lines.append("Events:              <none>")
         } else {
-            lines.append("Events:")
+            text.lines.append("Events:")
             let rows = events.map { event -> [String] in
                 let last = event.LastTimestamp.flatMap(ECITime.parse)
                 let first = event.FirstTimestamp.flatMap(ECITime.parse)
@@ -174,9 +165,28 @@ enum PodView {
                 return [event.Type ?? "Normal", event.Reason ?? "", age, "lanyard", event.Message ?? ""]
             }
             let table = TextTable(header: ["Type", "Reason", "Age", "From", "Message"], rows: rows).render()
-            lines += table.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "  " + $0 }
+            text.lines += table.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "  " + $0 }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return text.lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Lines of `describe` output: `Name:` fields padded to one column, maps one entry a line.
+struct DescribeText {
+    /// The lines so far.
+    var lines: [String] = []
+
+    /// `Name:  value`, values starting in column 20.
+    mutating func field(_ name: String, _ value: String, indent: String = "") {
+        lines.append(indent + (name + ":").padding(toLength: max(name.count + 2, 20 - indent.count), withPad: " ", startingAt: 0) + value)
+    }
+
+    /// A sorted map, the first entry beside `name`, the rest below it; `<none>` when empty.
+    mutating func map(_ name: String, _ values: [String: String], separator: String, indent: String = "") {
+        let keys = values.keys.sorted()
+        guard let first = keys.first else { return field(name, "<none>", indent: indent) }
+        field(name, "\(first)\(separator)\(values[first]!)", indent: indent)
+        for key in keys.dropFirst() { lines.append(String(repeating: " ", count: 20) + "\(key)\(separator)\(values[key]!)") }
     }
 }
 

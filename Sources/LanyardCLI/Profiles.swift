@@ -44,6 +44,7 @@ public struct Profile: Codable, Sendable, Equatable {
 
 /// The CLI's configuration file: profiles and which one is current.
 public struct ProfileFile: Codable, Sendable, Equatable {
+    /// The current profile's name; empty when none is (commands then use the environment or the local root key).
     public var current: String
     public var profiles: [Profile]
 
@@ -93,4 +94,15 @@ public struct ProfileFile: Codable, Sendable, Equatable {
         profiles.append(profile)
         current = profile.name
     }
+
+    /// Removes the profile called `name`; when it was current, none is current any more. Returns whether it existed.
+    public mutating func remove(named name: String) -> Bool {
+        guard profile(named: name) != nil else { return false }
+        profiles.removeAll { $0.name == name }
+        if current == name { current = "" }
+        return true
+    }
+
+    /// The current profile, if `current` names one.
+    public var currentProfile: Profile? { profile(named: current) }
 }

@@ -61,12 +61,17 @@ enum UpCommand {
           --metadata-require-token       pods' metadata services require hardened-mode tokens
         """
 
+    /// The options `up` takes.
+    static let options = OptionSpec(
+        command: "up", valued: ["data", "api", "oss", "region", "credential-lifetime", "credential-rotation"],
+        flags: ["metadata-require-token"])
+
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
-        if CLI.wantsHelp(words) {
+        var arguments = try Arguments(words, spec: options)
+        if arguments.wantsHelp {
             print(help)
             return 0
         }
-        var arguments = try Arguments(words, flags: ["metadata-require-token"])
         let data = arguments.take("data") ?? environment["LANYARD_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? ".lanyard"
         let api = try ListenAddress(parsing: arguments.take("api") ?? "127.0.0.1:8100", option: "api")
         let oss = try ListenAddress(parsing: arguments.take("oss") ?? "127.0.0.1:8200", option: "oss")
@@ -76,7 +81,6 @@ enum UpCommand {
         let rotation = try number(arguments.take("credential-rotation"), option: "credential-rotation", default: 0.5,
                                   range: 0.05...0.95)
         let requireToken = arguments.takeFlag("metadata-require-token")
-        try arguments.rejectUnknown()
         guard arguments.positional.isEmpty else { throw .usage("unexpected \"\(arguments.positional[0])\"") }
 
         let services: Services
@@ -93,6 +97,7 @@ enum UpCommand {
             throw CLIError(code: error.code, message: "cannot start: \(error.message)")
         }
         let apiURL = "http://\(ListenAddress(host: api.host, port: services.api.port))"
+        print("lanyard: version \(CLI.version)")
         print("lanyard: RAM/STS/ECI API  \(apiURL)")
         print("lanyard: metrics          \(apiURL)/metrics")
         print("lanyard: OSS              http://\(ListenAddress(host: oss.host, port: services.oss.port))")

@@ -1,10 +1,10 @@
 import Foundation
-import LanyardCLI
+@testable import LanyardCLI
 import Testing
 
 @Suite struct ArgumentsTests {
     @Test func splitsPositionalsAndOptions() throws {
-        let arguments = try Arguments(["CreateRole", "--RoleName", "R", "--Description=a b", "extra"])
+        let arguments = try Arguments(["CreateRole", "--RoleName", "R", "--Description=a b", "extra"], spec: .parameters("ram"))
         #expect(arguments.positional == ["CreateRole", "extra"])
         #expect(arguments.value("RoleName") == "R")
         #expect(arguments.value("Description") == "a b")
@@ -12,19 +12,19 @@ import Testing
     }
 
     @Test func valuesMayLookLikeJSONOrStartWithDashes() throws {
-        let arguments = try Arguments(["--Policy", #"{"Version":"1"}"#, "--Name", "-x"])
+        let arguments = try Arguments(["--Policy", #"{"Version":"1"}"#, "--Name", "-x"], spec: .parameters("ram"))
         #expect(arguments.value("Policy") == #"{"Version":"1"}"#)
         #expect(arguments.value("Name") == "-x")
     }
 
     @Test func doubleDashEndsOptions() throws {
-        let arguments = try Arguments(["pod", "--", "ls", "--all"])
+        let arguments = try Arguments(["pod", "--", "ls", "--all"], spec: .parameters("ram"))
         #expect(arguments.positional == ["pod", "ls", "--all"])
         #expect(arguments.options.isEmpty)
     }
 
     @Test func flagsTakeNoValue() throws {
-        var arguments = try Arguments(["--recursive", "a", "b"], flags: ["recursive"])
+        var arguments = try Arguments(["--recursive", "a", "b"], spec: OptionSpec(command: "oss rm", flags: ["recursive"]))
         let first = arguments.takeFlag("recursive")
         let second = arguments.takeFlag("recursive")
         #expect(first)
@@ -33,13 +33,93 @@ import Testing
     }
 
     @Test func missingValueIsAUsageError() {
-        #expect(throws: CLIError.usage("option --RoleName needs a value")) { try Arguments(["--RoleName"]) }
+        #expect(throws: CLIError.usage("--RoleName needs a value")) { try Arguments(["--RoleName"], spec: .parameters("ram")) }
     }
 
-    @Test func unknownOptionsAreRejected() throws {
-        var arguments = try Arguments(["--data", "d", "--bogus", "1"])
-        _ = arguments.take("data")
-        #expect(throws: CLIError.usage("unknown option --bogus")) { try arguments.rejectUnknown() }
+    @Test(arguments: [
+        ["--bogus"], ["--bogus", "1"], ["--data", "d", "--bogus"], ["--bogus=1"],
+    ])
+    func unknownOptionsOfAFixedSetAreReportedAsUnknown(words: [String]) {
+        #expect(throws: CLIError.usage("unknown option --bogus for `lanyard up`; see `lanyard up --help`")) {
+            try Arguments(words, spec: UpCommand.options)
+        }
+    }
+
+    @Test func aFixedSetNeverTakesAnOptionAsAValue() {
+        #expect(throws: CLIError.usage("--data needs a value")) {
+            try Arguments(["--data", "--api", "127.0.0.1:0"], spec: UpCommand.options)
+        }
+        #expect(throws: CLIError.usage("--data needs a value")) {
+            try Arguments(["--data", "--bogus"], spec: UpCommand.options)
+        }
+        #expect(throws: CLIError.usage("--metadata-require-token takes no value")) {
+            try Arguments(["--metadata-require-token=yes"], spec: UpCommand.options)
+        }
+        #expect(throws: CLIError.usage("unknown option -x for `lanyard up`; see `lanyard up --help`")) {
+            try Arguments(["-x"], spec: UpCommand.options)
+        }
+    }
+
+    @Test(arguments: ["--profile", "--endpoint", "--oss-endpoint", "--region", "--data", "--region=cn-beijing"])
+    func parameterValuesNeverSwallowAGlobalOption(global: String) {
+        #expect(throws: CLIError.usage("--UserName needs a value")) {
+            try Arguments(["GetUser", "--UserName", global, "admin"], spec: .parameters("ram"))
+        }
+    }
+
+    @Test func parameterValuesMayBeDashWordsHelpWordsOrLiteralGlobals() throws {
+        let arguments = try Arguments(
+            ["CreateUser", "--UserName", "hflag", "--Comments", "-h", "--DisplayName", "--help", "--Email=--profile"],
+            spec: .parameters("ram"))
+        #expect(!arguments.wantsHelp, "-h and --help as values are values")
+        #expect(arguments.positional == ["CreateUser"])
+        #expect(arguments.value("Comments") == "-h")
+        #expect(arguments.value("DisplayName") == "--help")
+        #expect(arguments.value("Email") == "--profile")
+    }
+
+    @Test(arguments: [
+        ["CreateUser", "-h"], ["--help"], ["CreateUser", "--UserName", "u", "--help"], ["-h", "--UserName"],
+    ])
+    func helpInOptionPositionIsHelp(words: [String]) throws {
+        #expect(try Arguments(words, spec: .parameters("ram")).wantsHelp)
+    }
+
+    @Test func helpWinsOverOtherMistakesAndStopsAtDoubleDash() throws {
+        #expect(try Arguments(["--bogus", "--help"], spec: UpCommand.options).wantsHelp)
+        #expect(try Arguments(["-x", "-h"], spec: UpCommand.options).wantsHelp)
+        #expect(try !Arguments(["web", "--", "ls", "-h"], spec: ExecCommand.options).wantsHelp)
+        #expect(try Arguments(["web", "ls", "-h"], spec: ExecCommand.options).wantsHelp, "without --, -h is an option")
+    }
+
+    @Test(arguments: [
+        ([], [], []),
+        (["ram", "ListUsers"], [], ["ram", "ListUsers"]),
+        (["--profile", "dev", "sts", "GetCallerIdentity"], ["--profile", "dev"], ["sts", "GetCallerIdentity"]),
+        (["--endpoint", "127.0.0.1:9", "--region=cn-beijing", "ram"], ["--endpoint", "127.0.0.1:9", "--region=cn-beijing"], ["ram"]),
+        (["--data", "d", "--help"], ["--data", "d"], ["--help"]),
+        (["--profile", "p", "--version"], ["--profile", "p"], ["--version"]),
+        (["-h"], [], ["-h"]),
+    ] as [([String], [String], [String])])
+    func leadingGlobalOptionsAreSplitOff(words: [String], globals: [String], rest: [String]) throws {
+        let split = try LeadingOptions.split(words)
+        #expect(split.globals == globals)
+        #expect(split.rest == rest)
+    }
+
+    @Test func leadingOptionsMustBeGlobalAndHaveValues() {
+        #expect(throws: CLIError.usage("--profile needs a value")) { try LeadingOptions.split(["--profile"]) }
+        #expect(throws: CLIError.usage("--profile needs a value")) {
+            try LeadingOptions.split(["--profile", "--endpoint", "x", "ram"])
+        }
+        #expect(
+            throws: CLIError.usage(
+                "unknown option --bogus before the command; only --profile, --endpoint, --oss-endpoint, --region, "
+                    + "--data go there; see `lanyard --help`")
+        ) { try LeadingOptions.split(["--bogus=1", "ram"]) }
+        #expect(throws: CLIError.self, "kubectl's -n is a pod command's option") {
+            try LeadingOptions.split(["-n", "team", "get", "pods"])
+        }
     }
 
     @Test(arguments: [
@@ -76,7 +156,7 @@ import Testing
 
     @Test func fallsBackToTheLocalRootKey() throws {
         try writeRoot()
-        var arguments = try Arguments(["--data", directory.path])
+        var arguments = try Arguments(["--data", directory.path], spec: .parameters("ram"))
         let invocation = try Invocation.resolve(&arguments, environment: ["LANYARD_CONFIG_FILE": configFile])
         #expect(invocation.credentials.accessKeyId == "LTAIroot")
         #expect(invocation.apiEndpoint == "127.0.0.1:8100")
@@ -88,7 +168,7 @@ import Testing
         var file = ProfileFile()
         file.upsert(Profile(name: "default", accessKeyId: "LTAIprofile", accessKeySecret: "s"))
         try file.save(to: URL(fileURLWithPath: configFile))
-        var arguments = try Arguments(["--data", directory.path])
+        var arguments = try Arguments(["--data", directory.path], spec: .parameters("ram"))
         let invocation = try Invocation.resolve(
             &arguments,
             environment: [
@@ -106,7 +186,7 @@ import Testing
         try file.save(to: URL(fileURLWithPath: configFile))
         let attributes = try FileManager.default.attributesOfItem(atPath: configFile)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-        var arguments = try Arguments(["--profile", "dev"])
+        var arguments = try Arguments(["--profile", "dev"], spec: .parameters("ram"))
         let invocation = try Invocation.resolve(
             &arguments, environment: ["LANYARD_CONFIG_FILE": configFile, "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIenv"])
         #expect(invocation.credentials.accessKeyId == "LTAIdev")
@@ -114,11 +194,11 @@ import Testing
     }
 
     @Test func missingProfileAndMissingRootAreClearErrors() throws {
-        var arguments = try Arguments(["--profile", "nope"])
+        var arguments = try Arguments(["--profile", "nope"], spec: .parameters("ram"))
         #expect(throws: CLIError.self) {
             try Invocation.resolve(&arguments, environment: ["LANYARD_CONFIG_FILE": configFile])
         }
-        var bare = try Arguments(["--data", directory.appendingPathComponent("absent").path])
+        var bare = try Arguments(["--data", directory.appendingPathComponent("absent").path], spec: .parameters("ram"))
         do {
             _ = try Invocation.resolve(&bare, environment: ["LANYARD_CONFIG_FILE": configFile])
             Issue.record("expected an error")
@@ -128,7 +208,7 @@ import Testing
     }
 
     @Test func secretWithoutIdInEnvironmentIsAnError() throws {
-        var arguments = try Arguments([])
+        var arguments = try Arguments([], spec: .parameters("ram"))
         #expect(throws: CLIError.self) {
             try Invocation.resolve(
                 &arguments,

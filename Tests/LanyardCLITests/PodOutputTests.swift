@@ -35,28 +35,69 @@ import Testing
 
 @Suite struct KubectlWordsTests {
     @Test(arguments: [
-        (["-f", "x.yaml"], ["--filename", "x.yaml"]),
-        (["-f", "-"], ["--filename", "-"]),
-        (["-owide"], ["--output=wide"]),
-        (["-o=json"], ["--output=json"]),
-        (["-it", "web", "--", "sh", "-c", "ls"], ["--stdin", "--tty", "web", "--", "sh", "-c", "ls"]),
-        (["-A"], ["--all-namespaces"]),
-        (["--tail", "-1"], ["--tail", "-1"]),
-        (["pod", "-n", "team"], ["pod", "--namespace", "team"]),
-    ])
-    func shortOptionsBecomeLongOnes(words: [String], expected: [String]) throws {
-        #expect(try KubectlWords.normalize(words) == expected)
+        (["-f", "x.yaml"], [("filename", "x.yaml")], []),
+        (["-f", "-"], [("filename", "-")], []),
+        (["-fx.yaml"], [("filename", "x.yaml")], []),
+        (["-f=x.yaml"], [("filename", "x.yaml")], []),
+        (["--filename=-"], [("filename", "-")], []),
+        (["pod", "-n", "team", "-A"], [("namespace", "team"), ("all-namespaces", nil)], ["pod"]),
+    ] as [([String], [(String, String?)], [String])])
+    func shortOptionsStandForLongOnes(words: [String], options: [(String, String?)], positional: [String]) throws {
+        let arguments = try Arguments(words, spec: DeleteCommand.options)
+        #expect(arguments.options.elementsEqual(options) { $0 == $1 })
+        #expect(arguments.positional == positional)
+    }
+
+    @Test func valuedLettersTakeTheirValueInAnyForm() throws {
+        for words in [["-owide"], ["-o=wide"], ["-o", "wide"], ["--output", "wide"], ["--output=wide"]] {
+            #expect(try Arguments(words, spec: GetCommand.options).value("output") == "wide", "\(words)")
+        }
+        #expect(try Arguments(["--tail", "-1"], spec: LogsCommand.options).value("tail") == "-1")
+    }
+
+    @Test func flagLettersBundle() throws {
+        let arguments = try Arguments(["-it", "web", "--", "sh", "-c", "ls"], spec: ExecCommand.options)
+        #expect(arguments.has("stdin"))
+        #expect(arguments.has("tty"))
+        #expect(arguments.positional == ["web", "sh", "-c", "ls"])
     }
 
     @Test func flagBundlesWithOptionLettersAreRefused() {
-        #expect(throws: CLIError.usage("unknown option -if")) { try KubectlWords.normalize(["-if"]) }
+        #expect(throws: CLIError.usage("unknown option -if for `lanyard exec`; see `lanyard exec --help`")) { try Arguments(["-if"], spec: ExecCommand.options) }
     }
 
     @Test func theCommandAfterDoubleDashIsKept() throws {
-        let arguments = try KubectlWords.arguments(["-i", "deploy/web", "-c", "main", "--", "cat", "-n", "--help"])
+        let arguments = try Arguments(["-i", "deploy/web", "-c", "main", "--", "cat", "-n", "--help"], spec: ExecCommand.options)
         #expect(arguments.positional == ["deploy/web", "cat", "-n", "--help"])
         #expect(arguments.has("stdin"))
         #expect(arguments.value("container") == "main")
+        #expect(!arguments.wantsHelp, "--help after -- belongs to the command run in the pod")
+    }
+
+    @Test(arguments: [
+        (GetCommand.options, ["pods", "-x"], "unknown option -x for `lanyard get`; see `lanyard get --help`"),
+        (GetCommand.options, ["pods", "--bogus"], "unknown option --bogus for `lanyard get`; see `lanyard get --help`"),
+        (GetCommand.options, ["pods", "-f", "x"], "unknown option -f for `lanyard get`; see `lanyard get --help`"),
+        (ApplyCommand.options, ["-f"], "-f needs a file name (or - for stdin)"),
+        (ApplyCommand.options, ["--filename"], "--filename needs a file name (or - for stdin)"),
+        (ApplyCommand.options, ["-f", "--namespace", "x"], "-f needs a file name (or - for stdin)"),
+        (ApplyCommand.options, ["-f", "-n", "x"], "-f needs a file name (or - for stdin)"),
+        (GetCommand.options, ["pods", "-o"], "-o needs a value"),
+        (GetCommand.options, ["pods", "-n", "-A"], "-n needs a value"),
+        (LogsCommand.options, ["web", "--tail", "--bogus"], "--tail needs a value"),
+        (AnnotateCommand.options, ["--overwrite=yes"], "--overwrite takes no value"),
+    ] as [(OptionSpec, [String], String)])
+    func wrongWordsNameTheOptionAsTyped(spec: OptionSpec, words: [String], message: String) {
+        #expect(throws: CLIError.usage(message)) { try Arguments(words, spec: spec) }
+    }
+
+    @Test func eachCommandKnowsOnlyItsOwnLetters() {
+        #expect(throws: CLIError.usage("unknown option -c for `lanyard get`; see `lanyard get --help`")) {
+            try Arguments(["pods", "-c", "x"], spec: GetCommand.options)
+        }
+        #expect(throws: CLIError.usage("unknown option --output for `lanyard logs`; see `lanyard logs --help`")) {
+            try Arguments(["web", "--output", "json"], spec: LogsCommand.options)
+        }
     }
 }
 
@@ -208,6 +249,45 @@ let describeReply = """
     }
 }
 
+@Suite struct DeploymentViewTests {
+    let now = ECITime.parse("2026-01-05T00:00:00Z")!
+
+    @Test func describeShowsReplicasHashRoleTemplateAndPods() throws {
+        let v1 = Fixture.deployment("web", replicas: 2, image: "v1", role: "OldRole")
+        let v2 = Fixture.deployment("web", replicas: 2, image: "v2")
+        var current = Fixture.group(of: v2, id: "eci-new11", created: "2026-01-02T00:00:00Z")
+        current.Containers = [
+            ContainerGroup.Container(
+                Name: "main", Image: "v2", Commands: ["sleep", "3600"], EnvironmentVars: [.init(Key: "A", Value: "1")],
+                Ready: true)
+        ]
+        var pending = Fixture.group(of: v2, id: "eci-new22", status: "Pending", created: "2026-01-02T00:00:01Z")
+        pending.Containers = current.Containers!.map { var container = $0; container.Ready = false; return container }
+        let old = Fixture.group(of: v1, id: "eci-old11", created: "2026-01-01T00:00:00Z")
+        let text = try #require(DeploymentView.describe([pending, old, current], now: now))
+        #expect(text.hasPrefix("Name:               web\nNamespace:          default\n"))
+        #expect(text.contains("CreationTimestamp:  2026-01-01T00:00:00Z (4d ago)\n"))
+        #expect(text.contains("Selector:           lanyard.io/deployment=web\n"))
+        #expect(text.contains("Replicas:           2 desired | 2 updated | 3 total | 2 ready | 2 available | 1 unavailable\n"))
+        #expect(text.contains("Template Hash:      \(v2.templateHash)\n"))
+        #expect(text.contains("RAM Role:           ECIRamRoleTest\n"), "the newest template's role")
+        #expect(text.contains("  Labels:           app=web\n"), "the Deployment's own tags are not template labels")
+        #expect(text.contains("  Annotations:      \(Fixture.role): ECIRamRoleTest\n"), "the role annotation of the template")
+        #expect(!text.contains(DeploymentKeys.desiredReplicas))
+        #expect(text.contains("   main:\n    Image:          v2\n    Command:        sleep 3600\n    Environment:    A\n"))
+        let podLines = text.split(separator: "\n").drop { $0 != "Pods:" }.dropFirst().map(String.init)
+        #expect(podLines.count == 4)
+        #expect(podLines[0].hasPrefix("  NAME "))
+        #expect(podLines[1].hasPrefix("  web-\(v1.templateHash)-old11 "))
+        #expect(podLines[1].hasSuffix(" \(v1.templateHash)   OldRole"), "each pod shows its own hash and role")
+        #expect(podLines[3].contains(" Pending "))
+    }
+
+    @Test func noPodsIsNoDeployment() {
+        #expect(DeploymentView.describe([], now: now) == nil)
+    }
+}
+
 @Suite struct ECITimeTests {
     @Test func parsesAndFormatsUTC() {
         let date = ECITime.parse("2026-03-04T05:06:07Z")
@@ -225,7 +305,7 @@ let describeReply = """
         try "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ok\nspec:\n  containers:\n  - name: c\n    image: [unclosed\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        var arguments = try KubectlWords.arguments(["-f", path])
+        var arguments = try Arguments(["-f", path], spec: ApplyCommand.options)
         do {
             _ = try ManifestInput.read(&arguments)
             Issue.record("expected a refusal")
@@ -238,7 +318,7 @@ let describeReply = """
     }
 
     @Test func aMissingFileIsAnError() throws {
-        var arguments = try KubectlWords.arguments(["-f", "/nonexistent/lanyard.yaml"])
+        var arguments = try Arguments(["-f", "/nonexistent/lanyard.yaml"], spec: ApplyCommand.options)
         #expect(throws: CLIError.self) { try ManifestInput.read(&arguments) }
     }
 }
@@ -254,6 +334,8 @@ let describeReply = """
         ["get"], ["get", "services"], ["get", "pods", "-o", "yaml"], ["describe"], ["logs"], ["logs", "a", "b"],
         ["logs", "web", "--tail", "many"], ["exec", "web"], ["exec", "-t", "web", "--", "sh"], ["delete"], ["delete", "pod"],
         ["annotate", "pod", "web"], ["annotate", "deploy", "web", "a=b"], ["apply"], ["get", "pods", "--bogus", "x"],
+        ["get", "pods", "--bogus"], ["get", "pods", "-x"], ["apply", "-f"], ["describe", "deploy"], ["logs", "web", "-x"],
+        ["exec", "web", "-x", "--", "ls"],
     ])
     func usageErrorsExitWithTwo(words: [String]) async {
         #expect(await CLI.run(words, environment: environment) == 2)
@@ -270,7 +352,7 @@ let describeReply = """
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("lanyard-empty-\(UUID().uuidString).yaml").path
         try "---\n# nothing\n---\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        var arguments = try KubectlWords.arguments(["-f", path])
+        var arguments = try Arguments(["-f", path], spec: ApplyCommand.options)
         do {
             _ = try ManifestInput.read(&arguments)
             Issue.record("expected a refusal")

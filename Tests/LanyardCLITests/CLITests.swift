@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+
+@testable import LanyardCLI
+
+@Suite struct GlobalOptionTests {
+    @Test func globalOptionsBeforeTheCommandReachIt() throws {
+        let routed = try CLI.route(["--profile", "dev", "--endpoint", "127.0.0.1:9", "ram", "ListUsers", "--Marker", "m"])
+        #expect(routed.command == "ram")
+        #expect(routed.words == ["--profile", "dev", "--endpoint", "127.0.0.1:9", "ListUsers", "--Marker", "m"])
+    }
+
+    @Test func theyResolveLikeOptionsAfterTheCommand() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lanyard-cli-\(UUID().uuidString)")
+        let config = directory.appendingPathComponent("config.json")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var file = ProfileFile()
+        file.upsert(Profile(name: "dev", accessKeyId: "LTAIdev", accessKeySecret: "d"))
+        file.upsert(Profile(name: "other", accessKeyId: "LTAIother", accessKeySecret: "o"))
+        try file.save(to: config)
+        let routed = try CLI.route(["--profile", "dev", "--endpoint", "127.0.0.1:9", "sts", "GetCallerIdentity"])
+        var arguments = try Arguments(routed.words, spec: .parameters("sts"))
+        let invocation = try Invocation.resolve(&arguments, environment: ["LANYARD_CONFIG_FILE": config.path])
+        #expect(invocation.credentials.accessKeyId == "LTAIdev")
+        #expect(invocation.apiEndpoint == "127.0.0.1:9")
+        #expect(arguments.positional == ["GetCallerIdentity"])
+        #expect(arguments.options.isEmpty)
+    }
+
+    @Test func ossSubcommandsFindTheirNameBehindGlobalOptionsAndSignVersion() throws {
+        let routed = try CLI.route(["--region", "cn-beijing", "oss", "--sign-version", "v1", "ls"])
+        #expect(routed.command == "oss")
+        let split = try LeadingOptions.split(routed.words, group: "oss", extra: ["sign-version"])
+        #expect(split.globals == ["--region", "cn-beijing", "--sign-version", "v1"])
+        #expect(split.rest == ["ls"])
+        #expect(
+            throws: CLIError.usage(
+                "unknown option -r before the oss command; only --profile, --endpoint, --oss-endpoint, --region, "
+                    + "--data, --sign-version go there; see `lanyard oss --help`")
+        ) { try LeadingOptions.split(["-r", "rm", "oss://b"], group: "oss", extra: ["sign-version"]) }
+        #expect(throws: CLIError.self, "--sign-version is no global option") {
+            try CLI.route(["--sign-version", "v1", "oss", "ls"])
+        }
+    }
+}
+
+@Suite struct CLIExitStatusTests {
+    /// Credentials and an endpoint nobody listens on, so that a call that is really sent fails with status 1.
+    let environment = [
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": "id", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "secret",
+        "LANYARD_CONFIG_FILE": "/nonexistent/lanyard-config.json", "LANYARD_ENDPOINT": "127.0.0.1:1",
+    ]
+
+    @Test(arguments: [
+        ["up", "--bogus"], ["up", "-x"], ["up", "--data"], ["ram", "GetUser", "--UserName", "--profile", "admin"],
+        ["--profile"], ["--bogus", "ram", "ListUsers"], ["ram", "ListUsers", "-x"], ["configure", "use"],
+        ["configure", "list", "--profile", "dev"], ["configure", "--none"], ["oss", "ls", "-x"], ["oss", "cat", "-r", "oss://b/k"],
+    ])
+    func usageErrorsExitWithTwo(words: [String]) async {
+        #expect(await CLI.run(words, environment: environment) == 2)
+    }
+
+    @Test(arguments: [["--version"], ["version"], ["--help"], ["--profile", "dev", "--help"], ["ram", "-h"], ["up", "--help"]])
+    func versionAndHelpSucceed(words: [String]) async {
+        #expect(await CLI.run(words, environment: environment) == 0)
+    }
+
+    @Test func aDashHValueIsSentNotTakenForHelp() async {
+        // Help would exit 0; the call is made and fails to connect (1).
+        let words = ["ram", "CreateUser", "--UserName", "hflag", "--Comments", "-h"]
+        #expect(await CLI.run(words, environment: environment) == 1)
+    }
+}
+
+@Suite struct ConfigureTests {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lanyard-configure-\(UUID().uuidString)")
+    var config: URL { directory.appendingPathComponent("config.json") }
+    var environment: [String: String] { ["LANYARD_CONFIG_FILE": config.path] }
+
+    func load() throws -> ProfileFile { try ProfileFile.load(from: config) }
+
+    func configure(_ name: String) async {
+        let words = ["configure", "--profile", name, "--access-key-id", "LTAI\(name)", "--access-key-secret", "s"]
+        #expect(await CLI.run(words, environment: environment) == 0)
+    }
+
+    @Test func configureMakesCurrentAndUseSwitches() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        await configure("default")
+        await configure("dev")
+        #expect(try load().current == "dev")
+        #expect(await CLI.run(["configure", "use", "default"], environment: environment) == 0)
+        #expect(try load().current == "default")
+        #expect(await CLI.run(["configure", "use", "nope"], environment: environment) == 1)
+        #expect(try load().current == "default", "a failed switch changes nothing")
+        #expect(await CLI.run(["configure", "list"], environment: environment) == 0)
+    }
+
+    @Test func useNoneGoesBackToTheLocalRootKey() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        await configure("dev")
+        let root = #"{"AccountId":"1","AccessKeyId":"LTAIroot","AccessKeySecret":"r"}"#
+        try root.write(to: directory.appendingPathComponent("root-credentials.json"), atomically: true, encoding: .utf8)
+        var arguments = try Arguments(["--data", directory.path], spec: .parameters("ram"))
+        #expect(try Invocation.resolve(&arguments, environment: environment).credentials.accessKeyId == "LTAIdev")
+        #expect(await CLI.run(["configure", "use", "--none"], environment: environment) == 0)
+        #expect(try load().current == "")
+        #expect(try load().profiles.map(\.name) == ["dev"], "the profile stays, only not current")
+        arguments = try Arguments(["--data", directory.path], spec: .parameters("ram"))
+        #expect(try Invocation.resolve(&arguments, environment: environment).credentials.accessKeyId == "LTAIroot")
+    }
+
+    @Test func deleteRemovesAndUnsetsCurrent() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        await configure("default")
+        await configure("dev")
+        #expect(await CLI.run(["configure", "delete", "default"], environment: environment) == 0)
+        #expect(try load() == ProfileFile(current: "dev", profiles: [Profile(name: "dev", accessKeyId: "LTAIdev", accessKeySecret: "s")]))
+        #expect(await CLI.run(["configure", "delete", "dev"], environment: environment) == 0)
+        #expect(try load() == ProfileFile(current: "", profiles: []))
+        #expect(await CLI.run(["configure", "delete", "dev"], environment: environment) == 1)
+    }
+}
