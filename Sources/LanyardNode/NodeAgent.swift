@@ -531,7 +531,14 @@ public final class NodeAgent: Sendable {
             for index in state.generations.indices { state.generations[index] += 1 }
             return state.record.containers.map(\.process)
         }
-        for process in processes.compactMap({ $0 }) where process.isRunning { kill(-process.pid, SIGKILL) }
+        let old = processes.compactMap { $0 }.filter(\.isRunning)
+        for process in old { kill(-process.pid, SIGKILL) }
+        // The old processes are gone before the new ones start (bounded: SIGKILL cannot be caught, only delayed).
+        var waited = 0
+        while waited < 10_000 && old.contains(where: \.isRunning) {
+            usleep(1_000)
+            waited += 1
+        }
         for index in processes.indices { startContainer(runtime, index: index, isRestart: true) }
     }
 
