@@ -231,9 +231,11 @@ public final class PodSandbox: Sendable {
         return try withHandles { (handles) throws(NodeError) -> pid_t in
             var argv = ["nsenter", "--net=/proc/self/fd/3", "--mount=/proc/self/fd/4", "--pid=/proc/self/fd/5", "--ipc=/proc/self/fd/6"]
             if let workingDirectory { argv.append("--wd=\(workingDirectory)") }
+            // setpriv keeps its capabilities effective up to its execve, so the command itself is looked up by a
+            // second, unprivileged setpriv: a path that nobody cannot reach cannot be run either.
             argv += [
                 "--", setpriv, "--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--inh-caps=-all", "--ambient-caps=-all",
-                "--bounding-set=-all", "--no-new-privs", "--",
+                "--bounding-set=-all", "--no-new-privs", "--", setpriv, "--",
             ]
             return try Spawn.start(
                 executable: nsenter, arguments: argv + arguments, environment: environment,

@@ -257,6 +257,14 @@ struct PodSandboxTests {
                 == "65534\n65534\nCapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
                 + "CapBnd:\t0000000000000000\nCapAmb:\t0000000000000000\nNoNewPrivs:\t1\n")
         #expect(try inA("unshare --net true").code != 0)
+        // Even the command itself is looked up without privileges: a program in a directory only root can enter
+        // does not run.
+        let privateDirectory = "/var/tmp/lanyard-private-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: privateDirectory) }
+        try FileManager.default.createDirectory(atPath: privateDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.copyItem(atPath: "/bin/true", toPath: privateDirectory + "/true")
+        #expect(try a.execute(arguments: [privateDirectory + "/true"], environment: SandboxFixture.environment).status == .exited(126))
+        #expect(try a.execute(arguments: ["/bin/true"], environment: SandboxFixture.environment).status == .exited(0))
         #expect(try inA("ip address add 10.9.9.9/32 dev lo").code != 0)
         // Its own pid namespace: the holder is PID 1, and neither pod B's holder nor this test process is there.
         let visible = try inA("ls /proc | grep -E '^[0-9]+$'").out.split(separator: "\n").compactMap { Int32($0) }
