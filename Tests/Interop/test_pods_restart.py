@@ -44,6 +44,9 @@ def test_restart_adopts_running_pods(lab, pods, server, how):
         assert (after.holder_pid, after.netns) == (pod.holder_pid, pod.netns), "a live holder must be adopted"
         assert groups[pod.id]["Containers"][0]["CurrentState"]["State"] == "Running", groups[pod.id]
     assert os.path.exists(f"/proc/{container_pid}"), "the container was killed by the restart"
+    # exec into an adopted pod enters all of its namespaces, the pid namespace too, as its containers run
+    r = reread(pods, with_role).exec(["/bin/sh", "-c", "readlink /proc/self/ns/pid; id -u; cat /proc/1/cmdline"])
+    assert r.out == f"pid:[{with_role.pidns}]\n65534\nsleep\0infinity\0", r
     # served again: metadata answers, with credentials for the pod with a role and still none for the other
     assert with_role.metadata(CREDS) == (200, role.name)
     doc = with_role.credentials()
