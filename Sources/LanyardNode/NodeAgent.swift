@@ -193,7 +193,7 @@ public final class NodeAgent: Sendable {
             },
             events: [])
         let credentials = try request.roleName.map { (role) throws(NodeError) -> PodCredentials in try mint(role: role, pod: record) }
-        let runtime = try launch(record, credentials: credentials, adopting: nil, keepRecordOnFailure: false)
+        let runtime = try launch(record, credentials: credentials, adopting: nil, replacing: nil)
         return runtime.snapshot()
     }
 
@@ -229,11 +229,13 @@ public final class NodeAgent: Sendable {
     }
 
     /// Builds the sandbox (new or adopted), listeners and forwarders, registers the pod, persists it and starts or
-    /// adopts its containers. On failure everything built is undone, and the pod's files are removed unless
-    /// `keepRecordOnFailure` (a pod being recreated stays listed, as failed).
+    /// adopts its containers. On failure everything built is undone, and the pod's files are removed unless it
+    /// is `replacing` a runtime of the same pod (a pod being recreated stays listed, as failed). A replacement
+    /// registers only while that runtime is still the pod's: a pod deleted meanwhile stays deleted.
     private func launch(
-        _ initial: PodRecord, credentials: PodCredentials?, adopting sandbox: PodSandbox?, keepRecordOnFailure: Bool
+        _ initial: PodRecord, credentials: PodCredentials?, adopting sandbox: PodSandbox?, replacing: PodRuntime?
     ) throws(NodeError) -> PodRuntime {
+        let keepRecordOnFailure = replacing != nil
         var record = initial
         let directory = store.directory(of: record.id)
         let sandboxToUse: PodSandbox
@@ -305,7 +307,16 @@ public final class NodeAgent: Sendable {
         let runtime = PodRuntime(
             record: record, sandbox: sandboxToUse, tag: tag, metadataListener: metadataListener, forwarders: forwarders,
             credentials: credentials, directory: directory)
-        pods.withLock { $0[record.id] = runtime }
+        let registered = pods.withLock { pods -> Bool in
+            if let replacing, pods[record.id] !== replacing { return false }
+            pods[record.id] = runtime
+            return true
+        }
+        guard registered else {
+            undo()
+            store.remove(record.id)
+            throw NodeError(code: "PodGone", message: "pod \(record.id) was deleted while it was being recreated")
+        }
         sandboxToUse.whenHolderEnds { [weak self] in self?.sandboxLost(runtime) }
         for index in record.containers.indices {
             let status = record.containers[index]
@@ -582,12 +593,15 @@ public final class NodeAgent: Sendable {
         }
         fresh.record("Normal", "SandboxRecreating", "recreating the pod in a new sandbox (restart policy \(record.restartPolicy.rawValue))", at: Date())
         do {
-            _ = try launch(fresh, credentials: credentials, adopting: nil, keepRecordOnFailure: true)
+            _ = try launch(fresh, credentials: credentials, adopting: nil, replacing: runtime)
         } catch {
             var failed = record
             failed.record("Warning", "Failed", "the pod could not be recreated: \(error.message)", at: Date())
             runtime.state.withLock { $0.record = failed }
-            try? store.save(failed)
+            // Under the lock that delete takes first: a deleted pod's files are not written again.
+            pods.withLock { pods in
+                if pods[runtime.id] === runtime { try? store.save(failed) }
+            }
         }
     }
 
@@ -683,7 +697,7 @@ public final class NodeAgent: Sendable {
             }
             let credentials = record.roleName.flatMap { try? mint(role: $0, pod: record) }
             do {
-                _ = try launch(fresh, credentials: credentials, adopting: sandbox, keepRecordOnFailure: false)
+                _ = try launch(fresh, credentials: credentials, adopting: sandbox, replacing: nil)
                 (sandbox == nil ? { recreated.append(record.id) } : { adopted.append(record.id) })()
             } catch {
                 failed.append(record.id)
