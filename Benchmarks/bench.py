@@ -9,6 +9,7 @@ turns its rows into "not measured: <reason>" instead of stopping the run.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import platform
@@ -25,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLE = "bench-role"
+CREDENTIALS_READY = "bench: credentials "  # a pod's log line once its container has its credentials
 MOTO_ROLE = "default-role"  # the one role name moto's instance metadata answers for
 
 
@@ -137,8 +139,6 @@ class Bench:
         self.root_credentials = work / "data" / "root-credentials.json"
         self.credentials_json: bytes | None = None
         self.pod_ids: list[str] = []
-        self.markers = work / "markers"
-        self.markers.mkdir(exist_ok=True)
         self.pods_available = ""  # empty when pods work; otherwise why not
         self.memory: dict[str, int] = {}
 
@@ -347,8 +347,9 @@ class Bench:
 
     # ----- pods ------------------------------------------------------------------------------------------
     # Pods are created through the ECI API (CreateContainerGroup with RamRoleName), the call that
-    # `lanyard apply` makes for each pod; their containers run from the host's filesystem, so a container
-    # can run wrk or curl and leave its results in the work directory.
+    # `lanyard apply` makes for each pod; their containers run host programs (curl, wrk) as uid 65534 on a
+    # read-only view of the host's filesystem in which this work directory (under /tmp) is not visible, so
+    # they report on stdout: readiness and results are read from their container logs.
 
     def create_pod(self, name: str, script: str) -> str:
         """Creates a pod with the benchmark role whose one container runs `script` with /bin/sh; returns its id."""
@@ -363,17 +364,33 @@ class Bench:
         self.pod_ids.append(created["ContainerGroupId"])
         return created["ContainerGroupId"]
 
-    def credentials_ready_script(self, name: str) -> str:
-        """Shell that waits until the pod's metadata service hands out the role's credentials, then leaves a
-        marker named after the pod."""
+    def credentials_ready_script(self) -> str:
+        """Shell that waits until the pod's metadata service hands out the role's credentials, then prints
+        CREDENTIALS_READY and the document (base64, byte for byte) to its log."""
         url = f"http://100.100.100.200/latest/meta-data/ram/security-credentials/{ROLE}"
-        return (f"until /usr/bin/curl -sf -o {self.work}/credentials-{name}.json {url}; do sleep 0.01; done; "
-                f"touch {self.markers}/{name}")
+        return (f"until /usr/bin/curl -sf -o /tmp/credentials.json {url}; do sleep 0.01; done; "
+                f'echo "{CREDENTIALS_READY}$(base64 -w0 /tmp/credentials.json)"')
 
-    def wait_for(self, paths: list[Path], timeout: float) -> bool:
+    def container_log(self, pod: str) -> str:
+        """The log of a pod's container, as DescribeContainerLog serves it, read from the data directory: one
+        call per pod and poll would weigh on the very timings it waits for."""
+        try:
+            return (self.work / "data" / "pods" / pod / "logs" / "main.log").read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def logged(self, pod: str, line_start: str) -> str | None:
+        """The rest of the first line of the pod's container log that starts with `line_start`, or None."""
+        for line in self.container_log(pod).splitlines():
+            if line.startswith(line_start):
+                return line[len(line_start):]
+        return None
+
+    @staticmethod
+    def wait_for(condition, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(path.exists() for path in paths):
+            if condition():
                 return True
             time.sleep(0.01)
         return False
@@ -381,14 +398,18 @@ class Bench:
     def start_pods(self, prefix: str, count: int) -> float:
         """Creates `count` pods one after another (as `apply` does); returns the seconds from the first call
         until every pod's own container has fetched its credentials from 100.100.100.200."""
-        names = [f"{prefix}-{i:03d}" for i in range(count)]
         started = time.monotonic()
-        for name in names:
-            self.create_pod(name, self.credentials_ready_script(name) + "; exec sleep 3600")
-        if self.wait_for([self.markers / name for name in names], 120 + count * 3):
+        pods = [self.create_pod(f"{prefix}-{i:03d}", self.credentials_ready_script() + "; exec sleep 3600")
+                for i in range(count)]
+        waiting = set(pods)
+
+        def all_ready() -> bool:
+            waiting.difference_update({pod for pod in waiting if self.logged(pod, CREDENTIALS_READY) is not None})
+            return not waiting
+
+        if self.wait_for(all_ready, 120 + count * 3):
             return time.monotonic() - started
-        ready = sum((self.markers / name).exists() for name in names)
-        raise NotMeasured(f"{ready} of {count} pods had fetched credentials after {120 + count * 3} s")
+        raise NotMeasured(f"{count - len(waiting)} of {count} pods had fetched credentials after {120 + count * 3} s")
 
     def delete_pods(self) -> None:
         for pod in reversed(self.pod_ids):
@@ -411,17 +432,19 @@ class Bench:
                            "LastUpdated": "2026-01-01T00:00:00Z", "Code": "Success"}).encode()
 
     def metadata_lanyard(self) -> dict:
-        """wrk runs as the container of a pod, against the pod's own 100.100.100.200."""
+        """wrk runs as the container of a pod, against the pod's own 100.100.100.200; its report goes to the
+        container log between two marker lines, the second one with wrk's exit status."""
         url = f"http://100.100.100.200/latest/meta-data/ram/security-credentials/{ROLE}"
-        output = self.work / "wrk-lanyard.txt"
-        script = (self.credentials_ready_script("bench-meta") + "; "
-                  + " ".join(self.wrk_argv(url)) + f" > {output} 2>&1; touch {self.markers}/bench-meta.done; "
-                  "exec sleep 3600")
-        self.create_pod("bench-meta", script)
-        if not self.wait_for([self.markers / "bench-meta.done"], self.settings.seconds + 180):
+        script = (self.credentials_ready_script() + "; " + " ".join(self.wrk_argv(url))
+                  + " > /tmp/wrk.txt 2>&1; status=$?; echo 'bench: wrk report'; cat /tmp/wrk.txt; "
+                  "echo \"bench: wrk exit $status\"; exec sleep 3600")
+        pod = self.create_pod("bench-meta", script)
+        if not self.wait_for(lambda: self.logged(pod, "bench: wrk exit ") is not None, self.settings.seconds + 180):
             raise NotMeasured("wrk in the pod did not finish (no credentials in the pod?)")
-        self.credentials_json = (self.work / "credentials-bench-meta.json").read_bytes()
-        return self.parse_wrk(output.read_text(), 0, "")
+        self.credentials_json = base64.b64decode(self.logged(pod, CREDENTIALS_READY) or "")
+        log = self.container_log(pod)
+        report = log.split("bench: wrk report\n", 1)[-1].split("bench: wrk exit ", 1)[0]
+        return self.parse_wrk(report, int(self.logged(pod, "bench: wrk exit ") or 1), report)
 
     def metadata_nginx(self) -> dict:
         self.make_netns()
@@ -792,7 +815,7 @@ http {{
         try:
             # Its own pod: wrk in rounds of 10 s until the soak's end (bounded in the pod's script too).
             seconds = self.settings.soak_seconds
-            self.create_pod("bench-soak", self.credentials_ready_script("bench-soak")
+            self.create_pod("bench-soak", self.credentials_ready_script()
                             + f"; end=$(( $(date +%s) + {seconds} )); while [ $(date +%s) -lt $end ]; do "
                             f"{shutil.which('wrk') or '/usr/bin/wrk'} -t1 -c8 -d10s {url} >/dev/null 2>&1; done; "
                             "exec sleep 3600")

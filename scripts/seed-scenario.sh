@@ -13,7 +13,7 @@ show() { printf '$ %s\n' "$*"; "$@"; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 if [ "$(id -u)" != 0 ]; then
-    echo "make run needs root: each pod runs in its own network and mount namespaces (try: sudo make run)" >&2
+    echo "make run needs root: each pod runs in its own namespaces (try: sudo make run)" >&2
     exit 1
 fi
 
@@ -25,6 +25,7 @@ lanyard=$bin/lanyard
 
 data=$(mktemp -d /tmp/lanyard-seed.XXXXXX)
 server=""
+copy=""
 cleanup() {
     set +e
     if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
@@ -32,8 +33,33 @@ cleanup() {
         kill -TERM "$server" && wait "$server"
     fi
     rm -rf "$data"
+    if [ -n "$copy" ]; then rm -rf "$copy"; fi
 }
 trap cleanup EXIT
+
+# A pod's containers run as uid 65534 on a read-only view of the host's filesystem with a /tmp of their own:
+# the example runs there if that user can run it (every directory on its path searchable by others) and it is
+# not under /tmp. Otherwise (a checkout under /root or /tmp) it runs from a copy in a directory that is.
+# (Without --bucket it exits 2 with a usage message; 126/127 when it cannot be run at all.)
+runs_in_pods() {
+    case "$(readlink -f "$1")" in /tmp | /tmp/*) return 1 ;; esac
+    local status=0
+    # The inner setpriv runs the example unprivileged (the outer one keeps its capabilities up to its execve).
+    setpriv --reuid=65534 --regid=65534 --clear-groups -- setpriv -- "$1" >/dev/null 2>&1 || status=$?
+    [ "$status" = 2 ]
+}
+list_objects=$bin/list-objects
+if ! runs_in_pods "$list_objects"; then
+    copy=$(mktemp -d /var/tmp/lanyard-seed-bin.XXXXXX)
+    chmod 755 "$copy"
+    install -m 755 "$list_objects" "$copy/list-objects"
+    list_objects=$copy/list-objects
+    echo "(pods cannot run $bin/list-objects as uid 65534: using a copy, $list_objects)"
+    runs_in_pods "$list_objects" || {
+        echo "uid 65534 cannot run $list_objects either (is the Swift runtime it links to readable by others?)" >&2
+        exit 1
+    }
+fi
 
 step "Start lanyard up with a fresh data directory ($data)"
 "$lanyard" up --data "$data" --api 127.0.0.1:0 --oss 127.0.0.1:0 >"$data/up.out" 2>"$data/up.log" &
@@ -93,7 +119,19 @@ show "$lanyard" exec deploy/test -- curl -s http://100.100.100.200/latest/meta-d
 echo
 
 step "Inside the pod: list the bucket with the guide's example, in Swift (credentials from the metadata service)"
-show "$lanyard" exec deploy/test -- "$bin/list-objects" --bucket seed-bucket
+show "$lanyard" exec deploy/test -- "$list_objects" --bucket seed-bucket
+
+step "Inside the pod: neither the server's root AccessKey nor the host's files (uid 65534, host read-only)"
+show "$lanyard" exec deploy/test -- id
+for attempt in "cat $data/root-credentials.json" "touch /var/tmp/lanyard-seed-escape"; do
+    printf '$ lanyard exec deploy/test -- %s\n' "$attempt"
+    # shellcheck disable=SC2086 # the attempt is split into its words on purpose
+    if "$lanyard" exec deploy/test -- $attempt; then
+        echo "unexpected: the pod could $attempt" >&2
+        exit 1
+    fi
+done
+echo "refused, as it should be"
 
 step "Refusal: a user without ram:PassRole cannot create the pod"
 show "$lanyard" ram CreateUser --UserName intruder

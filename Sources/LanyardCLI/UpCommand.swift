@@ -41,9 +41,11 @@ enum UpCommand {
           - the RAM 2015-05-01, STS 2015-04-01 and ECI 2018-08-08 RPC APIs (and Prometheus metrics at /metrics)
             on the API endpoint;
           - the OSS-compatible object service on the OSS endpoint;
-          - the pod agent: each pod in its own network and mount namespaces, with a metadata service at
-            100.100.100.200 serving its RAM role's STS credentials, rotated in the background (needs root;
-            without root, ECI calls are refused with RootRequired and everything else runs).
+          - the pod agent: each pod in its own network, mount, IPC and pid namespaces, its containers run as
+            uid 65534 without capabilities on a read-only view of the host (the data directory hidden), with a
+            metadata service at 100.100.100.200 serving its RAM role's STS credentials, rotated in the
+            background (needs root; without root, ECI calls are refused with RootRequired and everything else
+            runs).
         State lives in the data directory (SQLite, object bodies, pod records). The first start creates the
         account and writes its root AccessKey to <data>/root-credentials.json (mode 0600). Logs are JSON lines
         on stderr; credentials issued and refusals are audited in <data>/audit.jsonl. SIGINT or SIGTERM shuts

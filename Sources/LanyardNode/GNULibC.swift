@@ -4,6 +4,7 @@ import Foundation
 /// called through properly typed C function pointers.
 enum GNULibC {
     private typealias SetNS = @convention(c) (Int32, Int32) -> Int32
+    private typealias PidfdOpen = @convention(c) (Int32, UInt32) -> Int32
     private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
 
     private static func symbol<T>(_ name: String, as type: T.Type) -> T? {
@@ -12,6 +13,7 @@ enum GNULibC {
     }
 
     private static let setnsFunction = symbol("setns", as: SetNS.self)
+    private static let pidfdOpenFunction = symbol("pidfd_open", as: PidfdOpen.self)
     private static let closeFromFunction = symbol("posix_spawn_file_actions_addclosefrom_np", as: CloseFrom.self)
 
     /// `CLONE_NEWNET`.
@@ -24,6 +26,16 @@ enum GNULibC {
             return false
         }
         return setnsFunction(fd, type) == 0
+    }
+
+    /// `pidfd_open(2)`: a close-on-exec descriptor that pins a process and becomes readable when it ends; -1 when
+    /// unavailable or when there is no such process.
+    static func pidfdOpen(_ pid: Int32) -> Int32 {
+        guard let pidfdOpenFunction else {
+            errno = ENOSYS
+            return -1
+        }
+        return pidfdOpenFunction(pid, 0)
     }
 
     /// `posix_spawn_file_actions_addclosefrom_np`: the child closes every descriptor from `lowest` up.

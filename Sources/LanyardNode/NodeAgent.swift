@@ -186,14 +186,14 @@ public final class NodeAgent: Sendable {
             id: "eci-" + SecureRandom.string(count: 20, alphabet: "abcdefghijklmnopqrstuvwxyz0123456789"), name: request.name,
             namespace: request.namespace, regionId: configuration.regionId, roleName: request.roleName,
             labels: request.template.labels, annotations: request.template.annotations, restartPolicy: request.template.spec.restartPolicy,
-            clientToken: request.clientToken, createdAt: now, phase: .pending, holder: nil, networkNamespace: nil, mountNamespace: nil,
+            clientToken: request.clientToken, createdAt: now, phase: .pending, holder: nil, networkNamespace: nil, mountNamespace: nil, pidNamespace: nil,
             credentialExpiration: nil,
             containers: request.template.spec.containers.map {
                 ContainerStatus(spec: $0, process: nil, restartCount: 0, state: "Waiting", exitCode: nil, reason: nil, startedAt: nil, finishedAt: nil)
             },
             events: [])
         let credentials = try request.roleName.map { (role) throws(NodeError) -> PodCredentials in try mint(role: role, pod: record) }
-        let runtime = try launch(record, credentials: credentials, adopting: nil)
+        let runtime = try launch(record, credentials: credentials, adopting: nil, replacing: nil)
         return runtime.snapshot()
     }
 
@@ -229,8 +229,13 @@ public final class NodeAgent: Sendable {
     }
 
     /// Builds the sandbox (new or adopted), listeners and forwarders, registers the pod, persists it and starts or
-    /// adopts its containers.
-    private func launch(_ initial: PodRecord, credentials: PodCredentials?, adopting sandbox: PodSandbox?) throws(NodeError) -> PodRuntime {
+    /// adopts its containers. On failure everything built is undone, and the pod's files are removed unless it
+    /// is `replacing` a runtime of the same pod (a pod being recreated stays listed, as failed). A replacement
+    /// registers only while that runtime is still the pod's: a pod deleted meanwhile stays deleted.
+    private func launch(
+        _ initial: PodRecord, credentials: PodCredentials?, adopting sandbox: PodSandbox?, replacing: PodRuntime?
+    ) throws(NodeError) -> PodRuntime {
+        let keepRecordOnFailure = replacing != nil
         var record = initial
         let directory = store.directory(of: record.id)
         let sandboxToUse: PodSandbox
@@ -242,22 +247,23 @@ public final class NodeAgent: Sendable {
                 try configuration.hostsFile(podName: record.name, buckets: configuration.bucketNames())
                     .write(toFile: directory + "/hosts", atomically: false, encoding: .utf8)
             } catch {
-                store.remove(record.id)
+                if !keepRecordOnFailure { store.remove(record.id) }
                 throw NodeError(code: "SandboxFailed", message: "preparing \(directory): \(error)")
             }
             do {
                 sandboxToUse = try PodSandbox.create(
-                    hostsFile: directory + "/hosts",
+                    hostsFile: directory + "/hosts", hiddenDirectory: configuration.dataDirectory,
                     addresses: [NodeConfiguration.metadataAddress, NodeConfiguration.ossAddress, NodeConfiguration.apiAddress],
                     logFile: directory + "/holder.log")
             } catch {
-                store.remove(record.id)
+                if !keepRecordOnFailure { store.remove(record.id) }
                 throw error
             }
         }
         record.holder = sandboxToUse.holder
         record.networkNamespace = sandboxToUse.networkNamespace
         record.mountNamespace = sandboxToUse.mountNamespace
+        record.pidNamespace = sandboxToUse.pidNamespace
         record.credentialExpiration = credentials?.expiration
 
         let tag = nextTag.add(1, ordering: .relaxed).oldValue
@@ -268,7 +274,7 @@ public final class NodeAgent: Sendable {
             if metadataListener >= 0 && !acceptor.removeListener(socket: metadataListener) { close(metadataListener) }
             forwarders.forEach { $0.stop() }
             sandboxToUse.destroy()
-            store.remove(record.id)
+            if !keepRecordOnFailure { store.remove(record.id) }
         }
         do throws(NodeError) {
             let identity = PodIdentity(
@@ -301,7 +307,17 @@ public final class NodeAgent: Sendable {
         let runtime = PodRuntime(
             record: record, sandbox: sandboxToUse, tag: tag, metadataListener: metadataListener, forwarders: forwarders,
             credentials: credentials, directory: directory)
-        pods.withLock { $0[record.id] = runtime }
+        let registered = pods.withLock { pods -> Bool in
+            if let replacing, pods[record.id] !== replacing { return false }
+            pods[record.id] = runtime
+            return true
+        }
+        guard registered else {
+            undo()
+            store.remove(record.id)
+            throw NodeError(code: "PodGone", message: "pod \(record.id) was deleted while it was being recreated")
+        }
+        sandboxToUse.whenHolderEnds { [weak self] in self?.sandboxLost(runtime) }
         for index in record.containers.indices {
             let status = record.containers[index]
             if sandbox == nil {
@@ -325,7 +341,8 @@ public final class NodeAgent: Sendable {
     private static let basePath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     private func environment(_ spec: ContainerSpec, pod: PodRecord) -> [String] {
-        var env = [Self.basePath, "HOSTNAME=\(pod.name)", "HOME=/root"]
+        // Containers run as nobody (see PodSandbox): their home is the pod's private /tmp.
+        var env = [Self.basePath, "HOSTNAME=\(pod.name)", "HOME=/tmp"]
         for variable in spec.env {
             env.removeAll { $0.hasPrefix(variable.name + "=") }
             env.append("\(variable.name)=\(variable.value)")
@@ -498,11 +515,18 @@ public final class NodeAgent: Sendable {
         teardown(runtime, removeFiles: true)
     }
 
+    /// Stops serving a pod (once: its listener descriptor is not touched again after the acceptor closed it) and,
+    /// with `removeFiles`, kills it and removes its files.
     private func teardown(_ runtime: PodRuntime, removeFiles: Bool) {
-        runtime.state.withLock { $0.active = false }
-        metadata.unregister(tag: runtime.tag)
-        acceptor.removeListener(socket: runtime.metadataListener)
-        runtime.forwarders.forEach { $0.stop() }
+        let wasActive = runtime.state.withLock { state -> Bool in
+            defer { state.active = false }
+            return state.active
+        }
+        if wasActive {
+            metadata.unregister(tag: runtime.tag)
+            acceptor.removeListener(socket: runtime.metadataListener)
+            runtime.forwarders.forEach { $0.stop() }
+        }
         if removeFiles {
             runtime.sandbox.destroy()
             store.remove(runtime.id)
@@ -518,8 +542,67 @@ public final class NodeAgent: Sendable {
             for index in state.generations.indices { state.generations[index] += 1 }
             return state.record.containers.map(\.process)
         }
-        for process in processes.compactMap({ $0 }) where process.isRunning { kill(-process.pid, SIGKILL) }
+        let old = processes.compactMap { $0 }.filter(\.isRunning)
+        for process in old { kill(-process.pid, SIGKILL) }
+        // The old processes are gone before the new ones start (bounded: SIGKILL cannot be caught, only delayed).
+        var waited = 0
+        while waited < 10_000 && old.contains(where: \.isRunning) {
+            usleep(1_000)
+            waited += 1
+        }
         for index in processes.indices { startContainer(runtime, index: index, isRestart: true) }
+    }
+
+    /// The holder of a live pod died while this server ran (killed, or its namespaces torn down): the pod is not
+    /// `Running` any more. Its containers are marked terminated and a `SandboxLost` event recorded; then, per
+    /// restart policy, the pod is recreated in a new sandbox with its current credentials (`Always`, `OnFailure`:
+    /// losing the sandbox is a failure) or left `Failed` (`Never`). `exec` into it fails closed meanwhile.
+    private func sandboxLost(_ runtime: PodRuntime) {
+        let now = Date()
+        guard pods.withLock({ $0[runtime.id] === runtime }),
+            let (record, credentials) = runtime.state.withLock({ state -> (PodRecord, PodCredentials?)? in
+                guard state.active else { return nil }
+                for index in state.record.containers.indices {
+                    state.generations[index] += 1
+                    var container = state.record.containers[index]
+                    if container.state != "Terminated" {
+                        container.state = "Terminated"
+                        container.reason = "SandboxLost"
+                        container.exitCode = container.exitCode ?? 137
+                        container.finishedAt = now
+                    }
+                    container.process = nil
+                    state.record.containers[index] = container
+                }
+                state.record.phase = .failed
+                state.record.record(
+                    "Warning", "SandboxLost", "the pod's holder process \(runtime.sandbox.holder.pid) ended while the pod ran", at: now)
+                return (state.record, state.credentials)
+            })
+        else { return }
+        persist(runtime)
+        teardown(runtime, removeFiles: false)
+        runtime.sandbox.destroy()
+        guard record.restartPolicy != .never else { return }
+        var fresh = record
+        fresh.phase = .pending
+        fresh.containers = record.containers.map {
+            ContainerStatus(
+                spec: $0.spec, process: nil, restartCount: $0.restartCount, state: "Waiting", exitCode: nil, reason: nil, startedAt: nil,
+                finishedAt: nil)
+        }
+        fresh.record("Normal", "SandboxRecreating", "recreating the pod in a new sandbox (restart policy \(record.restartPolicy.rawValue))", at: Date())
+        do {
+            _ = try launch(fresh, credentials: credentials, adopting: nil, replacing: runtime)
+        } catch {
+            var failed = record
+            failed.record("Warning", "Failed", "the pod could not be recreated: \(error.message)", at: Date())
+            runtime.state.withLock { $0.record = failed }
+            // Under the lock that delete takes first: a deleted pod's files are not written again.
+            pods.withLock { pods in
+                if pods[runtime.id] === runtime { try? store.save(failed) }
+            }
+        }
     }
 
     /// Runs a command in a pod (with a container's environment and working directory when `container` is given).
@@ -595,8 +678,12 @@ public final class NodeAgent: Sendable {
         for record in records where runtime(record.id) == nil {
             var sandbox: PodSandbox?
             if let holder = record.holder, let net = record.networkNamespace, let mnt = record.mountNamespace {
-                sandbox = try? PodSandbox.adopt(holder: holder, networkNamespace: net, mountNamespace: mnt)
+                // A record without a pid namespace is from a pod without one: it is recreated, isolated.
+                sandbox = try? record.pidNamespace.map { (pid) throws(NodeError) -> PodSandbox in
+                    try PodSandbox.adopt(holder: holder, networkNamespace: net, mountNamespace: mnt, pidNamespace: pid)
+                }
                 if sandbox == nil {
+                    if holder.isRunning { kill(holder.pid, SIGKILL) }
                     for pid in ProcFS.pids(inNetwork: net, mount: mnt) { kill(pid, SIGKILL) }
                 }
             }
@@ -610,7 +697,7 @@ public final class NodeAgent: Sendable {
             }
             let credentials = record.roleName.flatMap { try? mint(role: $0, pod: record) }
             do {
-                _ = try launch(fresh, credentials: credentials, adopting: sandbox)
+                _ = try launch(fresh, credentials: credentials, adopting: sandbox, replacing: nil)
                 (sandbox == nil ? { recreated.append(record.id) } : { adopted.append(record.id) })()
             } catch {
                 failed.append(record.id)

@@ -72,6 +72,8 @@ public struct PodRecord: Sendable, Hashable, Codable {
     public var networkNamespace: UInt64?
     /// Mount namespace inode.
     public var mountNamespace: UInt64?
+    /// Pid namespace inode (absent in records of pods made before pods had their own: those are not adopted).
+    public var pidNamespace: UInt64?
     /// Expiry of the credentials currently served (for display).
     public var credentialExpiration: Date?
     /// Containers in spec order.

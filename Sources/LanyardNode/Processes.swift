@@ -45,6 +45,22 @@ enum ProcFS {
         return names.compactMap { Int32($0) }
     }
 
+    /// Pids whose parent is `parent` (field 4 of `/proc/<pid>/stat`).
+    static func children(of parent: Int32) -> [Int32] {
+        let wanted = String(parent)
+        return pids().filter { statFields($0).map { $0.count > 1 && $0[1] == wanted } ?? false }
+    }
+
+    /// Whether a process is PID 1 of its own pid namespace (the last `NSpid` of `/proc/<pid>/status` is 1, and it
+    /// has more than one: it is not the host's init).
+    static func isNamespaceInit(_ pid: Int32) -> Bool {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("NSpid:") })
+        else { return false }
+        let ids = line.dropFirst("NSpid:".count).split(whereSeparator: { $0 == "\t" || $0 == " " })
+        return ids.count > 1 && ids.last == "1"
+    }
+
     /// Pids whose network and mount namespaces are exactly these.
     static func pids(inNetwork net: UInt64, mount mnt: UInt64) -> [Int32] {
         pids().filter { namespaceInode(pid: $0, "net") == net && namespaceInode(pid: $0, "mnt") == mnt }

@@ -1,6 +1,7 @@
-"""Runs INSIDE a pod (pod_testkit.Pod.probe, via nsenter): gets credentials with Alibaba's
-alibabacloud_credentials ECS RAM role provider from http://100.100.100.200, then optionally lists a bucket with
-oss2 through the region's internal endpoint, exactly as a program in an ECI pod would. Prints one JSON line.
+"""Runs INSIDE a pod as its containers run (pod_testkit.Pod.probe, through ExecContainerCommand: uid 65534, no
+capabilities): gets credentials with Alibaba's alibabacloud_credentials ECS RAM role provider from
+http://100.100.100.200, then optionally lists a bucket with oss2 through the region's internal endpoint, exactly
+as a program in an ECI pod would. Prints one JSON line.
 
     inpod_probe.py provider|chain|config [--role NAME] [--bucket B] [--endpoint URL] [--sign v1|v4] [--sts HOST]
 

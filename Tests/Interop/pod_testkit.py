@@ -3,20 +3,27 @@ wrapper, pods that are always deleted, commands run INSIDE a pod (ExecContainerC
 holder's namespaces), curl against the in-pod metadata service, dedicated `lanyard up` servers with extra
 options, and OSS buckets made by root with oss2.
 
+ExecContainerCommand runs a command as the pod's containers run (uid 65534, no capabilities, in the pod's own
+pid namespace, HOME=/tmp); the nsenter path is the test's own, as root, for looking at a pod from outside.
+
 Network safety: every command that may talk to 100.100.100.200 runs behind `IN_POD_GUARD`, which first checks
 that the process really is in the pod's network namespace (inode taken from `<data>/pods/<id>/pod.json`) and
 exits 99 otherwise, so a broken exec path can never send anything from the host namespace. The nsenter path
-enters through namespace handles opened from the holder's /proc entry and checked against the pod record;
+enters through namespace handles (network, mount, pid) opened from the holder's /proc entry and checked against
+the pod record;
 if the holder cannot be found or does not match, the test fails: there is no fallback to the host.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
+import sysconfig
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -27,7 +34,7 @@ from lanyard_testkit import (CONNECT_TIMEOUT, READ_TIMEOUT, REGION, ApiError, La
                              free_port, unique)
 
 ECI_VERSION = "2018-08-08"
-VENV_PYTHON = sys.executable  # the venv with Alibaba's SDKs; pods share the host's filesystem
+VENV_PYTHON = sys.executable  # the venv with Alibaba's SDKs; pods see the host's filesystem (read-only)
 PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inpod_probe.py")
 METADATA = "100.100.100.200"
 OSS_FORWARDER = "100.100.100.201"
@@ -114,8 +121,9 @@ class Eci:
                                             command=json.dumps(argv), sync=True)
         return self._wrap(lambda: self.client.exec_container_command(req)).body.sync_response
 
-    def exec_raw(self, group_id: str, argv: list[str]) -> dict:
-        """ExecContainerCommand through the same client's call_api, keeping ExitCode and Stderr of the body."""
+    def exec_raw(self, group_id: str, argv: list[str], stdin: str | None = None) -> dict:
+        """ExecContainerCommand through the same client's call_api, keeping ExitCode and Stderr of the body; `stdin`
+        travels in Lanyard's StdinData (ECI's own Stdin is only a flag)."""
         from alibabacloud_openapi_util.client import Client as OpenApiUtil
         from alibabacloud_tea_openapi import utils_models as om
         from alibabacloud_tea_util import models as util_models
@@ -123,6 +131,8 @@ class Eci:
         params = om.Params(action="ExecContainerCommand", version=ECI_VERSION, protocol="HTTPS", pathname="/",
                            method="POST", auth_type="AK", style="RPC", req_body_type="formData", body_type="json")
         query = {"RegionId": REGION, "ContainerGroupId": group_id, "Command": json.dumps(argv), "Sync": True}
+        if stdin is not None:
+            query.update(Stdin=True, StdinData=stdin)
         request = om.OpenApiRequest(query=OpenApiUtil.query(query))
         return self._wrap(lambda: self.client.call_api(params, request, util_models.RuntimeOptions()))["body"]
 
@@ -146,15 +156,14 @@ def guarded(netns_inode: int, argv: list[str], limit: int = IN_POD_COMMAND_LIMIT
     return ["/bin/sh", "-c", guard, "in-pod-guard", "timeout", "-k", "2", str(limit), *argv]
 
 
-# For a container's own command, whose pod (and so network namespace) is not known before it is created: run
-# only in a network namespace other than init's (pid 1 is the host's: pods share the host's pid namespace)
-# that has nothing but loopback.
-CONTAINER_GUARD = ('test "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" '
-                   '&& test "$(ip -o link | wc -l)" = 1 || { echo "not in a pod" >&2; exit 99; }')
-
-
 def host_netns_inode() -> int:
     return os.stat("/proc/self/ns/net").st_ino
+
+
+# For a container's own command, whose pod (and so network namespace) is not known before it is created: run
+# only in a network namespace other than this test's (the host's) that has nothing but loopback.
+CONTAINER_GUARD = (f'test "$(readlink /proc/self/ns/net)" != "net:[{host_netns_inode()}]" '
+                   '&& test "$(ip -o link | wc -l)" = 1 || { echo "not in a pod" >&2; exit 99; }')
 
 
 class Pod:
@@ -169,6 +178,7 @@ class Pod:
         record = self.record()
         self.netns = int(record["networkNamespace"])
         self.mntns = int(record["mountNamespace"])
+        self.pidns = int(record["pidNamespace"])
         self.holder_pid = int(record["holder"]["pid"])
         self.holder_start = int(record["holder"]["startTime"])
         assert self.netns != host_netns_inode(), f"pod {group_id} claims the host's network namespace"
@@ -180,45 +190,47 @@ class Pod:
                 record = json.load(f)
         except OSError as e:
             pytest.fail(f"no pod record for {self.id} at {path}: {e}; cannot find the pod's holder", pytrace=False)
-        for key in ("networkNamespace", "mountNamespace", "holder"):
+        for key in ("networkNamespace", "mountNamespace", "pidNamespace", "holder"):
             if not record.get(key):
                 pytest.fail(f"pod record {path} has no {key}: cannot enter the pod", pytrace=False)
         return record
 
     # -- inside the pod ---------------------------------------------------------------------------------------
 
-    def exec(self, argv: list[str], limit: int = IN_POD_COMMAND_LIMIT) -> Result:
+    def exec(self, argv: list[str], limit: int = IN_POD_COMMAND_LIMIT, stdin: str | None = None) -> Result:
         """ExecContainerCommand (Sync) through Alibaba's ECI client, guarded."""
-        body = self.eci.exec_raw(self.id, guarded(self.netns, argv, limit))
+        body = self.eci.exec_raw(self.id, guarded(self.netns, argv, limit), stdin=stdin)
         result = Result(int(body.get("ExitCode", -1)), body.get("SyncResponse", ""), body.get("Stderr", ""))
         assert result.code != GUARD_EXIT, f"exec did not run inside pod {self.id}: {result.err}"
         return result
 
     def nsenter(self, argv: list[str], env: dict[str, str] | None = None, limit: int = IN_POD_COMMAND_LIMIT,
                 stdin: str | None = None) -> Result:
-        """nsenter into the holder's network and mount namespaces through handles checked against the record."""
-        net = mnt = -1
+        """nsenter (as root: the test's own view, not a container's) into the holder's network, mount and pid
+        namespaces through handles checked against the record. The pid namespace is needed for the pod's /proc
+        to know the process (the guard reads /proc/self)."""
+        fds: dict[str, int] = {}
         try:
-            net = os.open(f"/proc/{self.holder_pid}/ns/net", os.O_RDONLY)
-            mnt = os.open(f"/proc/{self.holder_pid}/ns/mnt", os.O_RDONLY)
+            for kind in ("net", "mnt", "pid"):
+                fds[kind] = os.open(f"/proc/{self.holder_pid}/ns/{kind}", os.O_RDONLY)
         except OSError as e:
-            for fd in (net, mnt):
-                if fd >= 0:
-                    os.close(fd)
+            for fd in fds.values():
+                os.close(fd)
             pytest.fail(f"holder {self.holder_pid} of pod {self.id} not found: {e}", pytrace=False)
         try:
             # the handles are pinned; check they are the pod's and the holder is still the recorded process
-            if (os.fstat(net).st_ino, os.fstat(mnt).st_ino) != (self.netns, self.mntns) \
+            inodes = tuple(os.fstat(fds[kind]).st_ino for kind in ("net", "mnt", "pid"))
+            if inodes != (self.netns, self.mntns, self.pidns) \
                     or proc_start_time(self.holder_pid) != self.holder_start or self.netns == host_netns_inode():
                 pytest.fail(f"pid {self.holder_pid} is not the holder of pod {self.id} any more", pytrace=False)
-            cmd = ["nsenter", f"--net=/proc/self/fd/{net}", f"--mount=/proc/self/fd/{mnt}", "--",
-                   *guarded(self.netns, argv, limit)]
+            cmd = ["nsenter", f"--net=/proc/self/fd/{fds['net']}", f"--mount=/proc/self/fd/{fds['mnt']}",
+                   f"--pid=/proc/self/fd/{fds['pid']}", "--", *guarded(self.netns, argv, limit)]
             run_env = {"PATH": POD_PATH, "LC_ALL": "C.UTF-8", "HOME": "/nonexistent-home", **(env or {})}
-            p = subprocess.run(cmd, env=run_env, pass_fds=(net, mnt), capture_output=True, text=True,
+            p = subprocess.run(cmd, env=run_env, pass_fds=tuple(fds.values()), capture_output=True, text=True,
                                input=stdin, timeout=limit + 10)
         finally:
-            os.close(net)
-            os.close(mnt)
+            for fd in fds.values():
+                os.close(fd)
         assert p.returncode != GUARD_EXIT, f"nsenter did not enter pod {self.id}: {p.stderr}"
         return Result(p.returncode, p.stdout, p.stderr)
 
@@ -253,8 +265,10 @@ class Pod:
         return body
 
     def probe(self, *args: str, env: dict[str, str] | None = None) -> dict:
-        """inpod_probe.py (Alibaba's credentials provider, oss2) run inside the pod with nsenter."""
-        r = self.nsenter([VENV_PYTHON, PROBE, *args], env=env)
+        """inpod_probe.py (Alibaba's credentials provider, oss2) run inside the pod as its containers run
+        (ExecContainerCommand: uid 65534, no capabilities, HOME=/tmp), with `env` added."""
+        r = self.exec(["env", *(f"{k}={v}" for k, v in {**pod_python_env(), **(env or {})}.items()), *pod_python(),
+                       PROBE, *args])
         lines = [l for l in r.out.splitlines() if l.startswith("{")]
         assert lines, f"probe in {self.id} printed nothing (exit {r.code}): {r.out!r} {r.err[-2000:]!r}"
         return json.loads(lines[-1])
@@ -264,8 +278,63 @@ class Pod:
     def processes(self) -> list[int]:
         return pids_in_netns(self.netns)
 
+    def host_pid(self, pod_pid: int) -> int | None:
+        """The host's pid of the process that is `pod_pid` in the pod's own pid namespace."""
+        for pid in self.processes():
+            try:
+                if os.stat(f"/proc/{pid}/ns/pid").st_ino != self.pidns:
+                    continue
+                with open(f"/proc/{pid}/status") as f:
+                    nspid = next(line.split()[1:] for line in f if line.startswith("NSpid:"))
+            except (OSError, StopIteration):
+                continue
+            if int(nspid[-1]) == pod_pid:
+                return pid
+        return None
+
     def holder_alive(self) -> bool:
         return proc_start_time(self.holder_pid) == self.holder_start
+
+
+def usable_in_pod(path: str) -> bool:
+    """Whether a pod's containers (uid 65534, no groups, their own /tmp) can reach `path`: every directory on the
+    way, before and after resolving symbolic links, searchable by others, the file readable and executable by
+    others, and nothing under /tmp (a pod has its own)."""
+    for candidate in (os.path.abspath(path), os.path.realpath(path)):
+        if candidate == "/tmp" or candidate.startswith("/tmp/"):
+            return False
+        directory = os.path.dirname(candidate)
+        while True:
+            if not os.stat(directory).st_mode & stat.S_IXOTH:
+                return False
+            if directory == "/":
+                break
+            directory = os.path.dirname(directory)
+    mode = os.stat(path).st_mode
+    return bool(mode & stat.S_IROTH and mode & stat.S_IXOTH)
+
+
+@functools.cache
+def pod_python() -> tuple[str, ...]:
+    """The interpreter command for inpod_probe.py inside a pod: the venv's own when containers can run it, else
+    the system python3 of the same version without its site directories (-S), with the venv's packages on
+    PYTHONPATH (pod_python_env): a venv made from an interpreter under /root (pyenv) cannot be run by uid 65534."""
+    if usable_in_pod(VENV_PYTHON):
+        return (VENV_PYTHON,)
+    system = "/usr/bin/python3"
+    version = subprocess.run([system, "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True,
+                             text=True).stdout.split()
+    if version != [str(n) for n in sys.version_info[:2]] or not usable_in_pod(system):
+        pytest.fail(f"neither {VENV_PYTHON} nor a {system} of the same version can run inside a pod (as uid 65534)",
+                    pytrace=False)
+    return (system, "-S")
+
+
+def pod_python_env() -> dict[str, str]:
+    if pod_python() == (VENV_PYTHON,):
+        return {}
+    paths = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+    return {"PYTHONPATH": ":".join(paths)}
 
 
 def proc_start_time(pid: int) -> int | None:

@@ -230,7 +230,7 @@ def test_new_pod_with_same_name_does_not_inherit_role(lab, pods):
     old = first.credentials()
     pods.delete(first)
     second = pods.create(name=first.name)
-    assert second.id != first.id and second.netns != first.netns
+    assert second.id != first.id and (second.holder_pid, second.holder_start) != (first.holder_pid, first.holder_start)
     assert second.metadata(CREDS)[0] == 404
     status, body = second.metadata(CREDS + role.name)
     assert status == 404 and old["AccessKeyId"] not in body

@@ -259,6 +259,9 @@ struct NodeAgentTests {
         #expect(adopted.containers[0].process == liveProcess)
         #expect(AgentFixture.get(second, pod: live.id, "/latest/meta-data/ram/security-credentials/").1 == "R")
         #expect(try second.exec(id: live.id, container: nil, command: ["true"], input: []).status == .exited(0))
+        // Exec into the adopted pod enters its pid namespace too, as nobody with the container's environment.
+        let inside = try second.exec(id: live.id, container: nil, command: ["/bin/sh", "-c", "readlink /proc/self/ns/pid; id -u; echo $HOME"], input: [])
+        #expect(String(decoding: inside.output, as: UTF8.self) == "pid:[\(try #require(live.pidNamespace))]\n65534\n/tmp\n")
         // Dead pod: its leftover processes were killed and a new sandbox runs it.
         #expect(ProcFS.pids(inNetwork: deadNamespaces.0, mount: deadNamespaces.1).isEmpty)
         let recreated = try #require(second.pod(id: dead.id))
@@ -270,6 +273,55 @@ struct NodeAgentTests {
         for sandbox in sandboxes { #expect(sandbox.processes.isEmpty) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/pods").isEmpty)
         #expect(!liveProcess.isRunning)
+    }
+
+    @Test func aPodRecordedWithoutAPidNamespaceIsRecreatedIsolated() throws {
+        let dir = SandboxFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let controlPlane = FakeControlPlane(trust: [:])
+        let first = try AgentFixture.agent(dir, controlPlane: controlPlane)
+        let pod = try first.create(PodRequest(name: "old", template: AgentFixture.template(["sleep", "3600"]), roleName: nil))
+        first.detach()
+        // As a record written before pods had their own pid namespace: such a holder is never adopted.
+        let path = dir + "/pods/\(pod.id)/pod.json"
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        json.removeValue(forKey: "pidNamespace")
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        let second = try AgentFixture.agent(dir, controlPlane: controlPlane)
+        defer { second.shutdown() }
+        #expect(second.recover().recreated == [pod.id])
+        #expect(AgentFixture.eventually { !pod.holder!.isRunning })
+        let recreated = try #require(second.pod(id: pod.id))
+        #expect(recreated.holder != pod.holder && recreated.pidNamespace != nil && recreated.phase == .running)
+    }
+
+    @Test func aPodWhoseHolderDiesIsNoLongerRunning() throws {
+        let dir = SandboxFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let agent = try AgentFixture.agent(dir, controlPlane: FakeControlPlane(trust: ["R": .allow]))
+        defer { agent.shutdown() }
+        func lost(_ id: String) -> Bool { agent.pod(id: id)?.events.contains { $0.reason == "SandboxLost" } ?? false }
+        // Restart policy Never: the pod fails with its containers terminated, and exec into it fails closed.
+        let never = try agent.create(PodRequest(name: "never", template: AgentFixture.template(["sleep", "3600"], restart: .never), roleName: nil))
+        let neverSandbox = try #require(agent.sandbox(id: never.id))
+        kill(try #require(never.holder).pid, SIGKILL)
+        #expect(AgentFixture.eventually { lost(never.id) })
+        let failed = try #require(agent.pod(id: never.id))
+        #expect(failed.phase == .failed)
+        #expect(failed.containers.allSatisfy { $0.state == "Terminated" && $0.process == nil })
+        #expect(throws: NodeError.self) { try agent.exec(id: never.id, container: nil, command: ["true"], input: []) }
+        #expect(neverSandbox.processes.isEmpty)
+        // Restart policy Always: recreated in a new sandbox, serving the same credentials.
+        let always = try agent.create(PodRequest(name: "always", template: AgentFixture.template(["sleep", "3600"]), roleName: "R"))
+        let served = try #require(agent.currentCredentials(id: always.id))
+        kill(try #require(always.holder).pid, SIGKILL)
+        #expect(AgentFixture.eventually { lost(always.id) && agent.pod(id: always.id)?.phase == .running })
+        let recreated = try #require(agent.pod(id: always.id))
+        #expect(recreated.holder != always.holder && recreated.containers[0].state == "Running")
+        #expect(recreated.events.contains { $0.reason == "SandboxRecreating" })
+        #expect(agent.currentCredentials(id: always.id)?.accessKeyId == served.accessKeyId)
+        #expect(AgentFixture.get(agent, pod: always.id, "/latest/meta-data/ram/security-credentials/") == (200, "R"))
+        #expect(try agent.exec(id: always.id, container: nil, command: ["true"], input: []).status == .exited(0))
     }
 
     @Test func containerThatEndedWhileNoServerRanFollowsItsRestartPolicy() throws {

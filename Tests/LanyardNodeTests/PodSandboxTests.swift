@@ -14,13 +14,33 @@ enum SandboxFixture {
         return path
     }
 
-    static func sandbox(in dir: String, hosts: String = "127.0.0.1 localhost\n100.100.100.201 oss-cn-hangzhou-internal.aliyuncs.com\n")
-        throws -> PodSandbox
-    {
+    /// A sandbox whose hosts file lives in `dir` and which hides `hidden` (default: `dir`).
+    static func sandbox(
+        in dir: String, hiding hidden: String? = nil, hosts: String = "127.0.0.1 localhost\n100.100.100.201 oss-cn-hangzhou-internal.aliyuncs.com\n"
+    ) throws -> PodSandbox {
         try hosts.write(toFile: dir + "/hosts", atomically: false, encoding: .utf8)
         return try PodSandbox.create(
-            hostsFile: dir + "/hosts", addresses: ["100.100.100.200", "100.100.100.201", "100.100.100.202"],
+            hostsFile: dir + "/hosts", hiddenDirectory: hidden ?? dir, addresses: ["100.100.100.200", "100.100.100.201", "100.100.100.202"],
             logFile: dir + "/holder.log")
+    }
+
+    /// A data-like directory outside /tmp (so only the hiding, not the pod's private /tmp, keeps it out of reach),
+    /// holding a world-readable fake credentials file (so only the hiding, not file modes, keeps it unread).
+    static func dataDirectory() throws -> String {
+        let path = "/var/tmp/lanyard-node-data-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path + "/pods", withIntermediateDirectories: true)
+        try "{\"AccessKeySecret\": \"root-secret\"}\n".write(toFile: path + "/root-credentials.json", atomically: false, encoding: .utf8)
+        chmod(path + "/root-credentials.json", 0o644)
+        return path
+    }
+
+    /// Waits (bounded, generously) for a condition that a background event makes true.
+    static func eventually(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<6000 {
+            if condition() { return true }
+            usleep(10_000)
+        }
+        return condition()
     }
 
     /// Serves `count` HTTP requests on a listening socket, answering each with `body(requestLine)`.
@@ -85,13 +105,16 @@ struct PodSandboxTests {
         let log = try FD.openLog(dir + "/c.log")
         let null = open("/dev/null", O_RDONLY)
         let status = try sandbox.run(
-            arguments: ["/bin/sh", "-c", "echo \"$GREETING\" > \(dir)/written; echo to-log; echo err >&2"],
+            arguments: ["/bin/sh", "-c", "echo \"$GREETING\" > /tmp/written; echo to-log; echo err >&2"],
             environment: SandboxFixture.environment + ["GREETING=hello pod"], stdin: null, stdout: log, stderr: log)
         close(log)
         close(null)
         #expect(status == .exited(0))
-        #expect(try String(contentsOfFile: dir + "/written", encoding: .utf8) == "hello pod\n")
         #expect(try String(contentsOfFile: dir + "/c.log", encoding: .utf8) == "to-log\nerr\n")
+        // The file is in the pod's own /tmp: later commands in the pod see it, the host does not.
+        let read = try sandbox.execute(arguments: ["cat", "/tmp/written"], environment: SandboxFixture.environment)
+        #expect(read.output == Array("hello pod\n".utf8))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/written"))
 
         let exec = try sandbox.execute(
             arguments: ["/bin/sh", "-c", "tr a-z A-Z; echo oops >&2; exit 7"], environment: SandboxFixture.environment,
@@ -110,9 +133,11 @@ struct PodSandboxTests {
         let dir = SandboxFixture.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let sandbox = try SandboxFixture.sandbox(in: dir)
+        let ended = DispatchSemaphore(value: 0)
+        sandbox.whenHolderEnds { ended.signal() }
         kill(sandbox.holder.pid, SIGKILL)
-        // Wait for the holder to be reaped (an event, not a timing assertion).
-        while sandbox.isAlive { usleep(1_000) }
+        ended.wait()
+        #expect(!sandbox.isAlive)
         #expect(throws: NodeError.self) {
             _ = try sandbox.execute(arguments: ["/bin/true"], environment: [])
         }
@@ -181,12 +206,90 @@ struct PodSandboxTests {
         close(null)
         let reaped = DispatchSemaphore(value: 0)
         Spawn.reap(pid) { _ in reaped.signal() }
-        while sandbox.processes.count < 4 { usleep(1_000) }  // holder, sh, subshell, sleeps
+        // unshare, holder, nsenter, sh, subshell, sleeps
+        #expect(SandboxFixture.eventually { sandbox.processes.count >= 6 })
         let holder = sandbox.holder
         sandbox.destroy()
         reaped.wait()
         #expect(sandbox.processes.isEmpty)
         #expect(!holder.isRunning)
         #expect(!sandbox.isAlive)
+    }
+
+    @Test func aPodCannotReachTheDataDirectoryTheHostOrAnotherPod() throws {
+        let dir = SandboxFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let data = try SandboxFixture.dataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let a = try SandboxFixture.sandbox(in: dir, hiding: data)
+        defer { a.destroy() }
+        let dirB = SandboxFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dirB) }
+        let b = try SandboxFixture.sandbox(in: dirB, hiding: data)
+        defer { b.destroy() }
+        #expect(a.pidNamespace != b.pidNamespace)
+        #expect(a.pidNamespace != ProcFS.namespaceInode(pid: getpid(), "pid"))
+        func inA(_ script: String) throws -> (code: Int32, out: String) {
+            let result = try a.execute(arguments: ["/bin/sh", "-c", script], environment: SandboxFixture.environment)
+            return (result.status.code, String(decoding: result.output, as: UTF8.self))
+        }
+        let hostProbe = "/var/tmp/lanyard-escape-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: hostProbe) }
+        // The data directory is empty and read-only inside; the host still reads its file.
+        #expect(try String(contentsOfFile: data + "/root-credentials.json", encoding: .utf8).contains("root-secret"))
+        #expect(try inA("cat \(data)/root-credentials.json").code != 0)
+        #expect(try inA("ls -A \(data)").out == "")
+        #expect(try inA("touch \(data)/x").code != 0)
+        // The host's filesystem is read-only; /tmp is the pod's own.
+        #expect(try inA("touch \(hostProbe)").code != 0)
+        #expect(!FileManager.default.fileExists(atPath: hostProbe))
+        #expect(try inA("touch /etc/lanyard-escape").code != 0)
+        #expect(try inA("echo x > /etc/hosts").code != 0)
+        #expect(try inA("ls -A /tmp; touch /tmp/mine && echo ok") == (0, "ok\n"))
+        #expect(try inA("echo 1 > /proc/sys/kernel/sysrq").code != 0)
+        // Its own IPC namespace and /dev/shm: nothing shared with pod B or the host.
+        #expect(try inA("readlink /proc/self/ns/ipc").out != "ipc:[\(try #require(ProcFS.namespaceInode(pid: getpid(), "ipc")))]\n")
+        #expect(try inA("touch /dev/shm/mine && echo ok") == (0, "ok\n"))
+        #expect(try b.execute(arguments: ["test", "-e", "/dev/shm/mine"], environment: SandboxFixture.environment).status == .exited(1))
+        // No capabilities, no way to gain any, and not root.
+        #expect(
+            try inA("id -u; id -G; grep -E '^(Cap|NoNewPrivs)' /proc/self/status").out
+                == "65534\n65534\nCapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
+                + "CapBnd:\t0000000000000000\nCapAmb:\t0000000000000000\nNoNewPrivs:\t1\n")
+        #expect(try inA("unshare --net true").code != 0)
+        // Even the command itself is looked up without privileges: a program in a directory only root can enter
+        // does not run.
+        let privateDirectory = "/var/tmp/lanyard-private-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: privateDirectory) }
+        try FileManager.default.createDirectory(atPath: privateDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.copyItem(atPath: "/bin/true", toPath: privateDirectory + "/true")
+        #expect(try a.execute(arguments: [privateDirectory + "/true"], environment: SandboxFixture.environment).status == .exited(126))
+        #expect(try a.execute(arguments: ["/bin/true"], environment: SandboxFixture.environment).status == .exited(0))
+        #expect(try inA("ip address add 10.9.9.9/32 dev lo").code != 0)
+        // Its own pid namespace: the holder is PID 1, and neither pod B's holder nor this test process is there.
+        let visible = try inA("ls /proc | grep -E '^[0-9]+$'").out.split(separator: "\n").compactMap { Int32($0) }
+        #expect(visible.contains(1))
+        #expect(!visible.contains(b.holder.pid) && !visible.contains(getpid()))
+        #expect(try inA("nsenter -t \(b.holder.pid) -n true").code != 0)
+        #expect(try inA("nsenter -t 1 -n true").code != 0)
+        #expect(try inA("nsenter --net=/proc/1/ns/net true").code != 0)
+        // And the pod's own metadata address still answers.
+        let listener = try a.openListener(address: "100.100.100.200", port: 80)
+        defer { close(listener) }
+        let served = SandboxFixture.serve(listener, count: 1) { _ in "metadata" }
+        #expect(try inA("curl -s --max-time 10 http://100.100.100.200/latest/meta-data/") == (0, "metadata"))
+        served.wait()
+    }
+
+    @Test func orphansInThePodAreReapedByTheHolder() throws {
+        let dir = SandboxFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sandbox = try SandboxFixture.sandbox(in: dir)
+        defer { sandbox.destroy() }
+        // A grandchild that outlives its parent is reparented to the holder (PID 1), which must not keep zombies.
+        let orphan = try sandbox.execute(arguments: ["/bin/sh", "-c", "(sleep 0.2; true) & echo $!"], environment: SandboxFixture.environment)
+        let pid = String(decoding: orphan.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!pid.isEmpty)
+        #expect(SandboxFixture.eventually { (try? sandbox.execute(arguments: ["test", "-e", "/proc/\(pid)"], environment: SandboxFixture.environment).status) == .exited(1) })
     }
 }
