@@ -15,15 +15,18 @@ if the holder cannot be found or does not match, the test fails: there is no fal
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -268,7 +271,7 @@ class Pod:
         """inpod_probe.py (Alibaba's credentials provider, oss2) run inside the pod as its containers run
         (ExecContainerCommand: uid 65534, no capabilities, HOME=/tmp), with `env` added."""
         r = self.exec(["env", *(f"{k}={v}" for k, v in {**pod_python_env(), **(env or {})}.items()), *pod_python(),
-                       PROBE, *args])
+                       pod_readable(PROBE), *args])
         lines = [l for l in r.out.splitlines() if l.startswith("{")]
         assert lines, f"probe in {self.id} printed nothing (exit {r.code}): {r.out!r} {r.err[-2000:]!r}"
         return json.loads(lines[-1])
@@ -297,21 +300,28 @@ class Pod:
 
 
 def usable_in_pod(path: str) -> bool:
-    """Whether a pod's containers (uid 65534, no groups, their own /tmp) can reach `path`: every directory on the
+    """Whether a pod's containers (uid 65534, no groups, their own /tmp) can run `path`: every directory on the
     way, before and after resolving symbolic links, searchable by others, the file readable and executable by
     others, and nothing under /tmp (a pod has its own)."""
+    return _reachable_in_pod(path) and _others_may(path, stat.S_IROTH | stat.S_IXOTH)
+
+
+def _reachable_in_pod(path: str) -> bool:
     for candidate in (os.path.abspath(path), os.path.realpath(path)):
         if candidate == "/tmp" or candidate.startswith("/tmp/"):
             return False
         directory = os.path.dirname(candidate)
         while True:
-            if not os.stat(directory).st_mode & stat.S_IXOTH:
+            if not _others_may(directory, stat.S_IXOTH):
                 return False
             if directory == "/":
                 break
             directory = os.path.dirname(directory)
-    mode = os.stat(path).st_mode
-    return bool(mode & stat.S_IROTH and mode & stat.S_IXOTH)
+    return True
+
+
+def _others_may(path: str, bits: int) -> bool:
+    return os.stat(path).st_mode & bits == bits
 
 
 @functools.cache
@@ -334,7 +344,36 @@ def pod_python_env() -> dict[str, str]:
     if pod_python() == (VENV_PYTHON,):
         return {}
     paths = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
-    return {"PYTHONPATH": ":".join(paths)}
+    return {"PYTHONPATH": ":".join(pod_readable(path) for path in paths)}
+
+
+def pod_readable(path: str) -> str:
+    """`path` if a pod's containers can read it, else a copy they can: a checkout under /tmp (a pod has its own)
+    or under a directory only root may enter (/root) is staged once into /var/tmp, removed when the tests end."""
+    wanted = stat.S_IROTH | (stat.S_IXOTH if os.path.isdir(path) else 0)
+    if _reachable_in_pod(path) and _others_may(path, wanted):
+        return path
+    return _staged(os.path.realpath(path))
+
+
+@functools.cache
+def _staging_root() -> str:
+    root = tempfile.mkdtemp(prefix="lanyard-interop-", dir="/var/tmp")
+    os.chmod(root, 0o755)
+    atexit.register(shutil.rmtree, root, True)
+    return root
+
+
+@functools.cache
+def _staged(path: str) -> str:
+    target = os.path.join(_staging_root(), str(len(os.listdir(_staging_root()))), os.path.basename(path))
+    os.makedirs(os.path.dirname(target), mode=0o755)
+    if os.path.isdir(path):
+        shutil.copytree(path, target, symlinks=True)
+    else:
+        shutil.copy2(path, target)
+    subprocess.run(["chmod", "-R", "a+rX", os.path.dirname(target)], check=True)
+    return target
 
 
 def proc_start_time(pid: int) -> int | None:
