@@ -23,7 +23,9 @@ swift build -c release --product list-objects
 bin=$PWD/.build/release
 lanyard=$bin/lanyard
 
-data=$(mktemp -d /tmp/lanyard-seed.XXXXXX)
+# Not under /tmp: a pod has its own /tmp, so the check below that the pod cannot read the data directory
+# would prove nothing there.
+data=$(mktemp -d /var/tmp/lanyard-seed.XXXXXX)
 server=""
 copy=""
 cleanup() {

@@ -64,6 +64,7 @@ public enum CLI {
                 return command == nil ? 2 : 0
             }
             if command == "--version" || command == "version" {
+                guard rest.isEmpty else { throw .usage("`lanyard \(command)` takes no arguments (got \"\(rest[0])\")") }
                 print("lanyard \(version)")
                 return 0
             }

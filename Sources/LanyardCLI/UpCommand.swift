@@ -78,6 +78,12 @@ enum UpCommand {
         let api = try ListenAddress(parsing: arguments.take("api") ?? "127.0.0.1:8100", option: "api")
         let oss = try ListenAddress(parsing: arguments.take("oss") ?? "127.0.0.1:8200", option: "oss")
         let region = arguments.take("region") ?? "cn-hangzhou"
+        // The region becomes part of host names (oss-<region>-internal.aliyuncs.com in every pod) and of ARNs.
+        guard !region.isEmpty, region.count <= 63, region.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 45 }),
+            region.first != "-", region.last != "-"
+        else {
+            throw .usage("--region \"\(region)\" is not a region id: lower-case letters, digits and '-', like cn-hangzhou")
+        }
         let lifetime = try number(arguments.take("credential-lifetime"), option: "credential-lifetime", default: 21600,
                                   range: 900...43200)
         let rotation = try number(arguments.take("credential-rotation"), option: "credential-rotation", default: 0.5,

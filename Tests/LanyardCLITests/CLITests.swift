@@ -55,6 +55,8 @@ import Testing
         ["up", "--bogus"], ["up", "-x"], ["up", "--data"], ["ram", "GetUser", "--UserName", "--profile", "admin"],
         ["--profile"], ["--bogus", "ram", "ListUsers"], ["ram", "ListUsers", "-x"], ["configure", "use"],
         ["configure", "list", "--profile", "dev"], ["configure", "--none"], ["oss", "ls", "-x"], ["oss", "cat", "-r", "oss://b/k"],
+        ["version", "extra"], ["--version", "extra"], ["up", "--region", "bad region"], ["up", "--region", "CN-Hangzhou"],
+        ["up", "--region", "-cn"],
     ])
     func usageErrorsExitWithTwo(words: [String]) async {
         #expect(await CLI.run(words, environment: environment) == 2)
