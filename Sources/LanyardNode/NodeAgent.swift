@@ -50,12 +50,17 @@ public struct NodeConfiguration: Sendable {
     public var requireMetadataToken: Bool
     /// Bucket names for the pods' hosts files (`<bucket>.oss-<region>-internal.aliyuncs.com`).
     public var bucketNames: @Sendable () -> [String]
+    /// Most pods this node runs at once (every pod holds descriptors and threads): creations beyond it are refused.
+    public var maximumPods: Int
+
+    /// The default of ``maximumPods``.
+    public static let defaultMaximumPods = 250
 
     /// Creates a configuration with the defaults above.
     public init(
         dataDirectory: String, regionId: String = "cn-hangzhou", zoneId: String? = nil, ossPort: UInt16? = nil, apiPort: UInt16? = nil,
         credentialLifetime: TimeInterval = 6 * 3600, rotationFraction: Double = 0.5, requireMetadataToken: Bool = false,
-        bucketNames: @escaping @Sendable () -> [String] = { [] }
+        bucketNames: @escaping @Sendable () -> [String] = { [] }, maximumPods: Int = NodeConfiguration.defaultMaximumPods
     ) {
         self.dataDirectory = dataDirectory
         self.regionId = regionId
@@ -66,6 +71,7 @@ public struct NodeConfiguration: Sendable {
         self.rotationFraction = rotationFraction
         self.requireMetadataToken = requireMetadataToken
         self.bucketNames = bucketNames
+        self.maximumPods = maximumPods
     }
 
     /// When credentials minted at `issued` and expiring at `expiration` should be replaced.
@@ -189,7 +195,20 @@ public final class NodeAgent: Sendable {
         if let token = request.clientToken, let existing = list().first(where: { $0.clientToken == token }) { return existing }
         try Self.validate(request)
         let key = "\(request.namespace)/\(request.name)"
-        guard reservedNames.withLock({ $0.insert(key).inserted }) else {
+        let limit = configuration.maximumPods
+        // Capacity and name are reserved together, before anything exists: pods being created count as pods.
+        let reservation = reservedNames.withLock { reserved -> (inserted: Bool, full: Bool) in
+            guard !reserved.contains(key) else { return (false, false) }
+            guard pods.withLock({ $0.count }) + reserved.count < limit else { return (false, true) }
+            reserved.insert(key)
+            return (true, false)
+        }
+        guard !reservation.full else {
+            throw NodeError(
+                code: Self.quotaExceeded,
+                message: "this node already runs its maximum of \(limit) pods (lanyard up --max-pods); delete pods first")
+        }
+        guard reservation.inserted else {
             throw NodeError(code: "ContainerGroupName.Duplicated", message: "a pod named \(request.name) is being created in \(request.namespace)")
         }
         defer { _ = reservedNames.withLock { $0.remove(key) } }
@@ -790,6 +809,9 @@ public final class NodeAgent: Sendable {
         acceptor.shutdown()
         server.shutdown()
     }
+
+    /// The code of a creation refused because the node is full (``NodeConfiguration/maximumPods``).
+    public static let quotaExceeded = "QuotaExceeded.ContainerGroup"
 
     static func notFound(_ id: String) -> NodeError {
         NodeError(code: "InvalidContainerGroup.NotFound", message: "container group \(id) does not exist")

@@ -55,10 +55,14 @@ final class FakeControlPlane: NodeControlPlane {
 }
 
 enum AgentFixture {
-    static func agent(_ dir: String, controlPlane: FakeControlPlane, lifetime: TimeInterval = 3600, ossPort: UInt16? = nil) throws -> NodeAgent {
+    static func agent(
+        _ dir: String, controlPlane: FakeControlPlane, lifetime: TimeInterval = 3600, ossPort: UInt16? = nil,
+        maximumPods: Int = NodeConfiguration.defaultMaximumPods
+    ) throws -> NodeAgent {
         try NodeAgent(
             configuration: NodeConfiguration(
-                dataDirectory: dir, regionId: "cn-hangzhou", ossPort: ossPort, credentialLifetime: lifetime, bucketNames: { ["examplebucket"] }),
+                dataDirectory: dir, regionId: "cn-hangzhou", ossPort: ossPort, credentialLifetime: lifetime, bucketNames: { ["examplebucket"] },
+                maximumPods: maximumPods),
             controlPlane: controlPlane)
     }
 
@@ -137,6 +141,25 @@ struct NodeAgentTests {
         #expect(second.currentCredentials(id: pod.id) == nil)
         #expect(AgentFixture.get(second, pod: pod.id, path).0 == 404)
         #expect(controlPlane.sessions.withLock { $0.count } == 1)
+    }
+
+    @Test func theNodeRefusesPodsBeyondItsCapacityBeforeCreatingAnything() throws {
+        let dir = SandboxFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let controlPlane = FakeControlPlane(trust: ["R": .allow])
+        let agent = try AgentFixture.agent(dir, controlPlane: controlPlane, maximumPods: 2)
+        defer { agent.shutdown() }
+        let first = try agent.create(PodRequest(name: "one", template: AgentFixture.template(["sleep", "3600"]), roleName: "R"))
+        _ = try agent.create(PodRequest(name: "two", template: AgentFixture.template(["sleep", "3600"]), roleName: nil))
+        let error = #expect(throws: NodeError.self) {
+            try agent.create(PodRequest(name: "three", template: AgentFixture.template(["sleep", "3600"]), roleName: "R"))
+        }
+        #expect(error?.code == "QuotaExceeded.ContainerGroup")
+        #expect(agent.list().map(\.name) == ["one", "two"])
+        #expect(controlPlane.sessions.withLock { $0.count } == 1, "no session minted for a refused pod")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/pods").count == 2)
+        try agent.delete(id: first.id)
+        _ = try agent.create(PodRequest(name: "three", template: AgentFixture.template(["sleep", "3600"]), roleName: "R"))
     }
 
     @Test func curlInsideEachPodReachesItsOwnMetadataService() throws {
