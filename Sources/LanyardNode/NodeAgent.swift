@@ -398,7 +398,7 @@ public final class NodeAgent: Sendable {
                 // Ended while no server watched it: its exit status is lost; the restart policy decides.
                 containerEnded(runtime, index: index, generation: 0, status: .unknown)
             } else if status.state == "Waiting" || Self.shouldRestart(record.restartPolicy, status: status) {
-                startContainer(runtime, index: index, isRestart: status.state != "Waiting")
+                startContainer(runtime, index: index, isRestart: status.state != "Waiting" || status.reason == "CrashLoopBackOff")
             }
         }
         if let credentials { scheduleRotation(runtime, after: credentials) }
@@ -490,11 +490,21 @@ public final class NodeAgent: Sendable {
             case .unknown:
                 container.reason = "Unknown"
             }
-            state.record.containers[index] = container
+            let failed = container.reason != "Completed"
             state.record.record(
-                "Normal", "Terminated", "container \(container.spec.name) ended (\(container.reason ?? "")\(container.exitCode.map { ", exit code \($0)" } ?? ""))",
+                failed ? "Warning" : "Normal", "Terminated",
+                "container \(container.spec.name) ended (\(container.reason ?? "")\(container.exitCode.map { ", exit code \($0)" } ?? ""))",
                 at: now)
-            return Self.shouldRestart(state.record.restartPolicy, status: container)
+            let restart = Self.shouldRestart(state.record.restartPolicy, status: container)
+            if restart, failed, container.restartCount > 0 {
+                // Failed again after a restart: waiting out the back-off, as kubelet's CrashLoopBackOff.
+                container.state = "Waiting"
+                container.reason = "CrashLoopBackOff"
+                state.record.record(
+                    "Warning", "BackOff", "back-off restarting failed container \(container.spec.name)", at: now)
+            }
+            state.record.containers[index] = container
+            return restart
         }
         if restart {
             let restarts = runtime.state.withLock { $0.record.containers[index].restartCount }
@@ -763,7 +773,7 @@ public final class NodeAgent: Sendable {
             var fresh = record
             if sandbox == nil {
                 fresh.containers = record.containers.map {
-                    ContainerStatus(spec: $0.spec, process: nil, restartCount: 0, state: "Waiting", exitCode: nil, reason: nil, startedAt: nil, finishedAt: nil)
+                    ContainerStatus(spec: $0.spec, process: nil, restartCount: $0.restartCount, state: "Waiting", exitCode: nil, reason: nil, startedAt: nil, finishedAt: nil)
                 }
                 fresh.phase = .pending
                 fresh.record("Warning", "SandboxLost", "the pod's holder was gone after a server restart; recreating the pod", at: Date())

@@ -410,6 +410,30 @@ struct NodeAgentTests {
         #expect(second.pod(id: always.id)?.containers[0].process != always.containers[0].process)
     }
 
+    @Test func aContainerThatCannotRunIsAWarningThenCrashLoopBackOffAndKeepsItsRestartsAcrossRecreation() throws {
+        let dir = SandboxFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let agent = try AgentFixture.agent(dir, controlPlane: FakeControlPlane(trust: [:]))
+        let pod = try agent.create(PodRequest(name: "crash", template: AgentFixture.template(["/nonexistent/bin"]), roleName: nil))
+        #expect(AgentFixture.eventually {
+            guard let container = agent.pod(id: pod.id)?.containers[0] else { return false }
+            return container.restartCount >= 1 && container.reason == "CrashLoopBackOff" && container.state == "Waiting"
+        })
+        let record = try #require(agent.pod(id: pod.id))
+        #expect(record.phase == .running)
+        let ended = record.events.filter { $0.reason == "Terminated" }
+        #expect(!ended.isEmpty && ended.allSatisfy { $0.type == "Warning" && $0.message.contains("exit code 127") })
+        #expect(record.events.contains { $0.reason == "BackOff" && $0.type == "Warning" })
+        // The server goes away and the sandbox with it: the recreated pod keeps counting restarts.
+        agent.detach()
+        kill(record.holder!.pid, SIGKILL)
+        #expect(AgentFixture.eventually { !record.holder!.isRunning })
+        let second = try AgentFixture.agent(dir, controlPlane: FakeControlPlane(trust: [:]))
+        defer { second.shutdown() }
+        #expect(second.recover().recreated == [pod.id])
+        #expect((second.pod(id: pod.id)?.containers[0].restartCount ?? 0) >= record.containers[0].restartCount)
+    }
+
     @Test func restartPolicyAlwaysRestartsAndRestartContainerGroupRestarts() throws {
         let dir = SandboxFixture.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
