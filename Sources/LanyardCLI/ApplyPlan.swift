@@ -76,9 +76,12 @@ struct ApplyPlan: Sendable, Equatable {
 enum ApplyPlanner {
     /// Plans `objects` against `existing` (every pod the caller can see). Fails, before anything is sent, when
     /// the stream names one object twice, when a Pod manifest asks to change an existing pod's containers or labels
-    /// (pods are immutable, as in Kubernetes), or when a Pod manifest names a pod that a Deployment owns.
+    /// (pods are immutable, as in Kubernetes), when a Pod manifest names a pod that a Deployment owns, or when the
+    /// node's `capacity` (its most pods at once) is smaller than a Deployment's replicas or than the pods that
+    /// would exist at any point of the plan.
     static func plan<Source: RandomNumberGenerator>(
-        _ objects: [ManifestObject], existing: [ContainerGroup], names: inout PodNameGenerator<Source>
+        _ objects: [ManifestObject], existing: [ContainerGroup], capacity: Int? = nil,
+        names: inout PodNameGenerator<Source>
     ) throws(CLIError) -> ApplyPlan {
         var seen = Set<String>()
         for object in objects {
@@ -87,6 +90,14 @@ enum ApplyPlanner {
                 throw CLIError(
                     code: "DuplicateObject",
                     message: "\(object.kind) \"\(object.metadata.name)\" appears twice in namespace \(object.metadata.namespace)")
+            }
+        }
+        if let capacity {
+            for case .deployment(let deployment) in objects where deployment.replicas > capacity {
+                throw CLIError(
+                    code: "QuotaExceeded.ContainerGroup",
+                    message: "deployment \"\(deployment.metadata.name)\": spec.replicas \(deployment.replicas) is more than "
+                        + "the node runs (0 to \(capacity) pods, lanyard up --max-pods)")
             }
         }
         var taken: [String: Set<String>] = [:]
@@ -103,6 +114,21 @@ enum ApplyPlanner {
                     deploymentStep(
                         deployment, existing: existing, taken: &taken[deployment.metadata.namespace, default: []],
                         names: &names))
+            }
+        }
+        if let capacity {
+            // Creations run before deletions, step by step: the count peaks after each step's creations.
+            var count = existing.count
+            for step in steps {
+                let created = step.actions.filter { if case .create = $0 { true } else { false } }.count
+                let deleted = step.actions.filter { if case .delete = $0 { true } else { false } }.count
+                guard count + created <= capacity else {
+                    throw CLIError(
+                        code: "QuotaExceeded.ContainerGroup",
+                        message: "\(step.resource): \(created) new pod(s) next to the \(count) that would exist is more than "
+                            + "the node runs (\(capacity) pods, lanyard up --max-pods); nothing was changed")
+                }
+                count += created - deleted
             }
         }
         return ApplyPlan(steps: steps)

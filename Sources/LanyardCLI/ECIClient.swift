@@ -22,6 +22,12 @@ struct ECIClient: Sendable {
         return all
     }
 
+    /// The node's pod capacity (Lanyard's `MaxContainerGroups` in DescribeContainerGroups), nil if not reported.
+    func capacity() async throws(CLIError) -> Int? {
+        let reply = try await rpc.call(.eci, action: "DescribeContainerGroups", parameters: [("Limit", "1")])
+        return ((reply as? [String: Any])?["MaxContainerGroups"] as? NSNumber)?.intValue
+    }
+
     /// The pod called `name` in `namespace`; `pods "NAME" not found` otherwise.
     func pod(named name: String, namespace: String) async throws(CLIError) -> ContainerGroup {
         let found = try await groups([("ContainerGroupName", name), ("Namespace", namespace)])

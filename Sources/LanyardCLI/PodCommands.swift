@@ -124,7 +124,14 @@ enum ApplyCommand {
         Deployment and the hash. Applying it again unchanged does nothing; a changed replica count scales; a changed
         template creates new pods, then deletes the old ones. A pod cannot be changed after creation except for its
         annotations (which do not change its role). Images are not pulled: commands run from the host's filesystem.
+
+        The node runs at most `lanyard up --max-pods` pods (default 250): a plan that would need more is refused
+        before anything is created. Many creations report their progress on stderr; the first failed call stops
+        apply with its error.
         """
+
+    /// Creations of one object after which progress is reported (and every so many after that).
+    static let progressThreshold = 25
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
         let arguments = try Arguments(words, spec: options)
@@ -153,16 +160,24 @@ enum ApplyCommand {
             }
         }
         let existing = try await context.eci.groups()
+        let capacity = try await context.eci.capacity()
         var names = PodNameGenerator(source: SystemRandomNumberGenerator())
-        let plan = try ApplyPlanner.plan(objects, existing: existing, names: &names)
+        let plan = try ApplyPlanner.plan(objects, existing: existing, capacity: capacity, names: &names)
         for step in plan.steps {
+            let creations = step.actions.filter { if case .create = $0 { true } else { false } }.count
+            var created = 0
             for action in step.actions {
                 switch action {
                 case .create(let name, let namespace, let template):
                     do {
                         _ = try await context.eci.create(name: name, namespace: namespace, template: template)
                     } catch {
+                        if created > 0 { warn("\(step.resource): \(created) of \(creations) pods created before the failure") }
                         throw CLIError(code: error.code, message: "\(step.resource): creating pod \(name): \(error.message)")
+                    }
+                    created += 1
+                    if creations >= Self.progressThreshold, created % Self.progressThreshold == 0 || created == creations {
+                        warn("\(step.resource): \(created)/\(creations) pods created")
                     }
                 case .annotate(let id, let name, let changes):
                     do {

@@ -24,13 +24,17 @@ enum PodView {
     }
 
     /// kubectl's STATUS: the phase, with `Completed` for a pod that succeeded and the reason of the failing
-    /// container (`Error` by default) for one that failed.
+    /// container (`Error` by default) for one that failed; for a running pod, the reason of the first container
+    /// that is not running (`Error`, `Completed`, `CrashLoopBackOff` while a failing container waits to restart).
     static func status(_ group: ContainerGroup) -> String {
         switch group.Status ?? "Unknown" {
         case "Succeeded": return "Completed"
         case "Failed":
             let failing = (group.Containers ?? []).first { ($0.CurrentState?.ExitCode ?? 0) != 0 }
             return failing?.CurrentState?.Reason.flatMap { $0 == "Completed" ? nil : $0 } ?? "Error"
+        case "Running":
+            let stopped = (group.Containers ?? []).first { $0.CurrentState?.State.map { $0 != "Running" } ?? false }
+            return stopped?.CurrentState?.Reason.flatMap { $0.isEmpty ? nil : $0 } ?? "Running"
         case let status: return status
         }
     }

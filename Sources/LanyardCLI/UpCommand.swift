@@ -36,6 +36,7 @@ enum UpCommand {
     static let help = """
         Usage: lanyard up [--data DIR] [--api HOST:PORT] [--oss HOST:PORT] [--region REGION]
                           [--credential-lifetime SECONDS] [--credential-rotation FRACTION] [--metadata-require-token]
+                          [--max-pods N]
 
         Runs Lanyard in the foreground:
           - the RAM 2015-05-01, STS 2015-04-01 and ECI 2018-08-08 RPC APIs (and Prometheus metrics at /metrics)
@@ -61,11 +62,13 @@ enum UpCommand {
           --credential-rotation FRACTION rotate pod credentials after this fraction of their lifetime,
                                          0.05..0.95 (default 0.5)
           --metadata-require-token       pods' metadata services require hardened-mode tokens
+          --max-pods N                   most pods the node runs at once, 1..10000 (default 250); more
+                                         CreateContainerGroup calls are refused (403 QuotaExceeded.ContainerGroup)
         """
 
     /// The options `up` takes.
     static let options = OptionSpec(
-        command: "up", valued: ["data", "api", "oss", "region", "credential-lifetime", "credential-rotation"],
+        command: "up", valued: ["data", "api", "oss", "region", "credential-lifetime", "credential-rotation", "max-pods"],
         flags: ["metadata-require-token"])
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
@@ -89,6 +92,8 @@ enum UpCommand {
         let rotation = try number(arguments.take("credential-rotation"), option: "credential-rotation", default: 0.5,
                                   range: 0.05...0.95)
         let requireToken = arguments.takeFlag("metadata-require-token")
+        let maximumPods = try count(arguments.take("max-pods"), option: "max-pods",
+                                    default: NodeConfiguration.defaultMaximumPods, range: 1...10_000)
         guard arguments.positional.isEmpty else { throw .usage("unexpected \"\(arguments.positional[0])\"") }
 
         let services: Services
@@ -99,7 +104,7 @@ enum UpCommand {
                     NodeConfiguration(
                         dataDirectory: data, regionId: region, ossPort: ossPort, apiPort: apiPort,
                         credentialLifetime: lifetime, rotationFraction: rotation, requireMetadataToken: requireToken,
-                        bucketNames: buckets)
+                        bucketNames: buckets, maximumPods: maximumPods)
                 })
         } catch {
             throw CLIError(code: error.code, message: "cannot start: \(error.message)")
@@ -133,6 +138,15 @@ enum UpCommand {
         guard let text else { return value }
         guard let parsed = Double(text), range.contains(parsed) else {
             throw .usage("--\(option) \(text): expected a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return parsed
+    }
+
+    /// Parses an optional whole-number option within `range`.
+    static func count(_ text: String?, option: String, default value: Int, range: ClosedRange<Int>) throws(CLIError) -> Int {
+        guard let text else { return value }
+        guard let parsed = Int(text), range.contains(parsed) else {
+            throw .usage("--\(option) \(text): expected a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return parsed
     }

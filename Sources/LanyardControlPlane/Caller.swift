@@ -114,6 +114,12 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
         status: 403, code: "NoPermission",
         message: "You are not authorized to do this action. You should be authorized by RAM.")
 
+    /// 403 `InvalidSecurityToken` for a role session whose role was deleted (or deleted and created again under
+    /// the same name: the session is bound to the RoleId it was issued for).
+    public static let roleOfSessionDeleted = RPCError(
+        status: 403, code: "InvalidSecurityToken",
+        message: "The RAM role of this SecurityToken has been deleted; the session is no longer valid.")
+
     /// 500 `InternalError`.
     public static func internalError(_ product: String = "Server") -> RPCError {
         RPCError(status: 500, code: "InternalError", message: "\(product) Internal Error happened.")

@@ -163,7 +163,8 @@ public final class ControlPlane: Sendable {
     }
 
     /// Resolves an AccessKeyId (with its SecurityToken for `STS.` keys) to the caller and signing secret.
-    /// STS keys are resolved from the token alone, without a database read.
+    /// STS keys are resolved from the token and a cached lookup of its role, which must still exist with the
+    /// token's RoleId (else 403 ``RPCError/roleOfSessionDeleted``).
     public func credentials(accessKeyId: String, securityToken: String?) throws(RPCError) -> ResolvedCredentials {
         try core.credentials(accessKeyId: accessKeyId, securityToken: securityToken)
     }
@@ -187,14 +188,22 @@ public final class ControlPlane: Sendable {
         return role.trust?.evaluateTrust(principal: principal, context: [:]) ?? .implicitDeny
     }
 
+    /// The RoleId of role `roleName` (any casing), or nil when there is no such role. Cached per store version.
+    public func roleId(named roleName: String) throws(RPCError) -> String? {
+        try core.role(named: roleName)?.record.roleId
+    }
+
     /// Mints an STS session for a role without a calling principal (the node, for a pod after admission).
     ///
     /// - Parameters:
+    ///   - roleId: when given, the role must still be this one (a role deleted and created again under the same
+    ///     name is another role): else 404 `EntityNotExist.Role`.
     ///   - duration: seconds, 900...43200 (not capped by the role's MaxSessionDuration, like the
     ///     credentials the metadata service hands to instances).
     ///   - policy: an optional session policy document (JSON), validated here; the token carries its text.
-    public func issueRoleSession(roleName: String, sessionName: String, duration: TimeInterval, policy: String? = nil)
-        throws(RPCError) -> IssuedCredentials
+    public func issueRoleSession(
+        roleName: String, roleId: String? = nil, sessionName: String, duration: TimeInterval, policy: String? = nil
+    ) throws(RPCError) -> IssuedCredentials
     {
         guard SessionRules.isValidSessionName(sessionName) else { throw SessionRules.invalidSessionName }
         let seconds = Int(duration)
@@ -217,7 +226,7 @@ public final class ControlPlane: Sendable {
                     message: "The parameter Policy has not passed grammar check. \(error.message)")
             }
         }
-        guard let role = try core.role(named: roleName) else {
+        guard let role = try core.role(named: roleName), roleId == nil || role.record.roleId == roleId else {
             throw RPCError(status: 404, code: "EntityNotExist.Role", message: "The specified Role not exists.")
         }
         let credentials = core.issueSession(

@@ -59,7 +59,8 @@ final class ControlPlaneCore: Sendable {
     // MARK: Credentials
 
     /// Resolves a signing AccessKeyId (and for `STS.` keys its SecurityToken) to the caller and secret.
-    /// STS keys need no database read: the token is opened and the secret derived.
+    /// STS keys are opened and their secret derived; the only lookup, the session's role (which must still exist
+    /// with the RoleId the token carries), is cached.
     func credentials(accessKeyId: String, securityToken: String?) throws(RPCError) -> ResolvedCredentials {
         if let securityToken, !securityToken.isEmpty {
             return try sessionCredentials(accessKeyId: accessKeyId, token: securityToken)
@@ -121,6 +122,11 @@ final class ControlPlaneCore: Sendable {
         guard let secret = sealer.sessionSecret(accessKeyId: accessKeyId, keyId: opened.keyId) else {
             throw RPCError(
                 status: 400, code: "InvalidSecurityToken.Malformed", message: "Specified SecurityToken is malformed.")
+        }
+        // A session is bound to the RoleId it was issued for: once that role is deleted (even if a new role
+        // took its name) the session is dead. The lookup is cached per store version.
+        guard let role = try self.role(named: claims.roleName), role.record.roleId == claims.roleId else {
+            throw RPCError.roleOfSessionDeleted
         }
         let caller = Caller.roleSession(
             accountId: claims.accountId, roleName: claims.roleName, roleId: claims.roleId,

@@ -205,6 +205,8 @@ public struct ECIService: RPCService {
         let next = start + page.count < pods.count ? String(start + page.count) : ""
         return [
             "TotalCount": pods.count, "NextToken": next,
+            // Lanyard's own field (SDKs ignore it): the node's pod capacity, so clients can check before creating.
+            "MaxContainerGroups": agent.configuration.maximumPods,
             "ContainerGroups": page.map { render($0) },
         ]
     }
@@ -309,7 +311,8 @@ public struct ECIService: RPCService {
             return try body()
         } catch {
             let status =
-                error.code.hasSuffix("NotFound") ? 404
+                error.code == NodeAgent.quotaExceeded ? 403
+                : error.code.hasSuffix("NotFound") ? 404
                 : error.code.hasPrefix("InvalidParameter") || error.code.hasSuffix("Duplicated") || error.code == "PodGone" ? 400
                 : error.code.hasPrefix("EntityNotExist") ? 404 : 500
             throw RPCError(status: status, code: error.code, message: error.message)

@@ -17,11 +17,13 @@ public struct PodIdentity: Sendable, Hashable {
     public var ownerAccountId: String
     /// The role bound at creation, if any.
     public var roleName: String?
+    /// Its RoleId at creation: a role created again under the same name is another role.
+    public var roleId: String?
 
     /// Creates an identity.
     public init(
         podId: String, podName: String, regionId: String, zoneId: String, privateIPv4: String, ownerAccountId: String,
-        roleName: String?
+        roleName: String?, roleId: String? = nil
     ) {
         self.podId = podId
         self.podName = podName
@@ -30,6 +32,7 @@ public struct PodIdentity: Sendable, Hashable {
         self.privateIPv4 = privateIPv4
         self.ownerAccountId = ownerAccountId
         self.roleName = roleName
+        self.roleId = roleId
     }
 }
 

@@ -15,11 +15,28 @@ public final class MetadataService: HTTPHandler {
     private let router: MetadataRouter
     private let entries = Mutex<[Int: Entry]>([:])
     private let clock: @Sendable () -> Date
+    private let roleIsCurrent: @Sendable (PodIdentity) -> Bool
+    private let revocationHandler = Mutex<(@Sendable (Int) -> Void)?>(nil)
 
-    /// Creates the service with the node's token key.
-    public init(tokenKey: [UInt8], clock: @escaping @Sendable () -> Date = { Date() }) {
+    /// Creates the service with the node's token key. `roleIsCurrent` says whether a pod's role still exists with
+    /// the RoleId it was created with; when it does not, the pod's credentials are dropped (not served again).
+    public init(
+        tokenKey: [UInt8], clock: @escaping @Sendable () -> Date = { Date() },
+        roleIsCurrent: @escaping @Sendable (PodIdentity) -> Bool = { _ in true }
+    ) {
         self.router = MetadataRouter(tokens: MetadataTokenAuthority(key: tokenKey))
         self.clock = clock
+        self.roleIsCurrent = roleIsCurrent
+    }
+
+    /// Called with a pod's tag after its credentials were dropped because its role is gone.
+    public func onRevoked(_ handler: @escaping @Sendable (Int) -> Void) {
+        revocationHandler.withLock { $0 = handler }
+    }
+
+    /// Stops serving credentials for `tag` (its role was deleted).
+    public func revoke(tag: Int) {
+        entries.withLock { $0[tag]?.credentials = nil }
     }
 
     /// Makes `tag` (a pod's listener tag) serve this pod.
@@ -43,8 +60,13 @@ public final class MetadataService: HTTPHandler {
     }
 
     func response(for head: HTTPRequestHead) -> HTTPResponse {
-        guard let tag = head.connectionTag, let entry = entries.withLock({ $0[tag] }) else {
+        guard let tag = head.connectionTag, var entry = entries.withLock({ $0[tag] }) else {
             return Self.http(MetadataResponse(404, "404 - Not Found"))
+        }
+        if entry.credentials != nil, head.rawPath.contains("security-credentials/"), !roleIsCurrent(entry.identity) {
+            revoke(tag: tag)
+            entry.credentials = nil
+            revocationHandler.withLock { $0 }?(tag)
         }
         let request = MetadataRequest(
             method: head.method, path: head.rawPath, token: head.headers["X-aliyun-ecs-metadata-token"],

@@ -15,8 +15,12 @@ public protocol NodeControlPlane: Sendable {
     /// What a role's trust policy says about `principal` assuming it (`Policy.evaluateTrust`), or nil if the role
     /// does not exist.
     func trustDecision(roleName: String, principal: TrustPrincipal) throws(RPCError) -> Decision?
-    /// Mints an STS session of `roleName` (no calling principal: the node acts after admission).
-    func issueRoleSession(roleName: String, sessionName: String, duration: TimeInterval) throws(NodeError) -> PodCredentials
+    /// The RoleId of role `roleName`, or nil if the role does not exist.
+    func roleId(named roleName: String) throws(RPCError) -> String?
+    /// Mints an STS session of `roleName`, which must still be the role `roleId` (else `EntityNotExist.Role`). No
+    /// calling principal: the node acts after admission.
+    func issueRoleSession(roleName: String, roleId: String, sessionName: String, duration: TimeInterval) throws(NodeError)
+        -> PodCredentials
 }
 
 /// Node settings.
@@ -46,12 +50,17 @@ public struct NodeConfiguration: Sendable {
     public var requireMetadataToken: Bool
     /// Bucket names for the pods' hosts files (`<bucket>.oss-<region>-internal.aliyuncs.com`).
     public var bucketNames: @Sendable () -> [String]
+    /// Most pods this node runs at once (every pod holds descriptors and threads): creations beyond it are refused.
+    public var maximumPods: Int
+
+    /// The default of ``maximumPods``.
+    public static let defaultMaximumPods = 250
 
     /// Creates a configuration with the defaults above.
     public init(
         dataDirectory: String, regionId: String = "cn-hangzhou", zoneId: String? = nil, ossPort: UInt16? = nil, apiPort: UInt16? = nil,
         credentialLifetime: TimeInterval = 6 * 3600, rotationFraction: Double = 0.5, requireMetadataToken: Bool = false,
-        bucketNames: @escaping @Sendable () -> [String] = { [] }
+        bucketNames: @escaping @Sendable () -> [String] = { [] }, maximumPods: Int = NodeConfiguration.defaultMaximumPods
     ) {
         self.dataDirectory = dataDirectory
         self.regionId = regionId
@@ -62,6 +71,7 @@ public struct NodeConfiguration: Sendable {
         self.rotationFraction = rotationFraction
         self.requireMetadataToken = requireMetadataToken
         self.bucketNames = bucketNames
+        self.maximumPods = maximumPods
     }
 
     /// When credentials minted at `issued` and expiring at `expiration` should be replaced.
@@ -137,7 +147,14 @@ public final class NodeAgent: Sendable {
         } catch {
             throw NodeError(code: "StoreFailed", message: "creating \(store.root): \(error)")
         }
-        self.metadata = MetadataService(tokenKey: SecureRandom.bytes(32))
+        self.metadata = MetadataService(tokenKey: SecureRandom.bytes(32), roleIsCurrent: { [controlPlane] identity in
+            guard let roleName = identity.roleName, let roleId = identity.roleId else { return true }
+            do {
+                return try controlPlane.roleId(named: roleName) == roleId
+            } catch {
+                return true  // a store failure is no proof that the role is gone
+            }
+        })
         do {
             self.server = try HTTPServer(
                 configuration: HTTPServerConfiguration(listen: .acceptedConnections, threads: 2, connectionLimit: 1024, timeoutSeconds: 30),
@@ -145,6 +162,10 @@ public final class NodeAgent: Sendable {
             self.acceptor = try Acceptor(server: server)
         } catch {
             throw NodeError(code: "MetadataServerFailed", message: "\(error.code): \(error.message)")
+        }
+        metadata.onRevoked { [weak self] tag in
+            guard let self, let runtime = self.pods.withLock({ $0.values.first { $0.tag == tag } }) else { return }
+            self.roleDeleted(runtime)
         }
     }
 
@@ -174,7 +195,20 @@ public final class NodeAgent: Sendable {
         if let token = request.clientToken, let existing = list().first(where: { $0.clientToken == token }) { return existing }
         try Self.validate(request)
         let key = "\(request.namespace)/\(request.name)"
-        guard reservedNames.withLock({ $0.insert(key).inserted }) else {
+        let limit = configuration.maximumPods
+        // Capacity and name are reserved together, before anything exists: pods being created count as pods.
+        let reservation = reservedNames.withLock { reserved -> (inserted: Bool, full: Bool) in
+            guard !reserved.contains(key) else { return (false, false) }
+            guard pods.withLock({ $0.count }) + reserved.count < limit else { return (false, true) }
+            reserved.insert(key)
+            return (true, false)
+        }
+        guard !reservation.full else {
+            throw NodeError(
+                code: Self.quotaExceeded,
+                message: "this node already runs its maximum of \(limit) pods (lanyard up --max-pods); delete pods first")
+        }
+        guard reservation.inserted else {
             throw NodeError(code: "ContainerGroupName.Duplicated", message: "a pod named \(request.name) is being created in \(request.namespace)")
         }
         defer { _ = reservedNames.withLock { $0.remove(key) } }
@@ -182,9 +216,19 @@ public final class NodeAgent: Sendable {
             throw NodeError(code: "ContainerGroupName.Duplicated", message: "a pod named \(request.name) already exists in \(request.namespace)")
         }
         let now = Date()
+        let roleId = try request.roleName.map { (role) throws(NodeError) -> String in
+            let id: String?
+            do throws(RPCError) {
+                id = try controlPlane.roleId(named: role)
+            } catch {
+                throw NodeError(code: error.code, message: error.message)
+            }
+            guard let id else { throw NodeError(code: "EntityNotExist.Role", message: "RAM role \(role) does not exist") }
+            return id
+        }
         let record = PodRecord(
             id: "eci-" + SecureRandom.string(count: 20, alphabet: "abcdefghijklmnopqrstuvwxyz0123456789"), name: request.name,
-            namespace: request.namespace, regionId: configuration.regionId, roleName: request.roleName,
+            namespace: request.namespace, regionId: configuration.regionId, roleName: request.roleName, roleId: roleId,
             labels: request.template.labels, annotations: request.template.annotations, restartPolicy: request.template.spec.restartPolicy,
             clientToken: request.clientToken, createdAt: now, phase: .pending, holder: nil, networkNamespace: nil, mountNamespace: nil, pidNamespace: nil,
             credentialExpiration: nil,
@@ -192,7 +236,7 @@ public final class NodeAgent: Sendable {
                 ContainerStatus(spec: $0, process: nil, restartCount: 0, state: "Waiting", exitCode: nil, reason: nil, startedAt: nil, finishedAt: nil)
             },
             events: [])
-        let credentials = try request.roleName.map { (role) throws(NodeError) -> PodCredentials in try mint(role: role, pod: record) }
+        let credentials = try mint(pod: record)
         let runtime = try launch(record, credentials: credentials, adopting: nil, replacing: nil)
         return runtime.snapshot()
     }
@@ -223,9 +267,34 @@ public final class NodeAgent: Sendable {
         }
     }
 
-    private func mint(role: String, pod: PodRecord) throws(NodeError) -> PodCredentials {
+    /// A session of the pod's role (nil without one), only while the role still has the pod's RoleId.
+    private func mint(pod: PodRecord) throws(NodeError) -> PodCredentials? {
+        guard let role = pod.roleName else { return nil }
+        guard let roleId = pod.roleId else {
+            throw NodeError(code: "EntityNotExist.Role", message: "the RoleId of RAM role \(role) is unknown")
+        }
         // Session names allow [\w.@-], 2..64 characters; the pod's name is a DNS label, so it fits.
-        try controlPlane.issueRoleSession(roleName: role, sessionName: pod.name, duration: configuration.credentialLifetime)
+        return try controlPlane.issueRoleSession(
+            roleName: role, roleId: roleId, sessionName: pod.name, duration: configuration.credentialLifetime)
+    }
+
+    /// The pod's role was deleted (or replaced by a new role of the same name): stop serving its credentials and
+    /// stop rotating, once, with a `RoleDeleted` warning. The pod keeps running.
+    private func roleDeleted(_ runtime: PodRuntime) {
+        metadata.revoke(tag: runtime.tag)
+        let changed = runtime.state.withLock { state -> Bool in
+            guard state.active, state.credentials != nil else { return false }
+            state.credentials = nil
+            state.rotationGeneration += 1
+            state.record.credentialExpiration = nil
+            state.record.record("Warning", "RoleDeleted", Self.roleDeletedMessage(state.record), at: Date())
+            return true
+        }
+        if changed { persist(runtime) }
+    }
+
+    private static func roleDeletedMessage(_ record: PodRecord) -> String {
+        "RAM role \(record.roleName ?? "") (\(record.roleId ?? "unknown id")) no longer exists: its credentials are no longer served"
     }
 
     /// Builds the sandbox (new or adopted), listeners and forwarders, registers the pod, persists it and starts or
@@ -279,7 +348,8 @@ public final class NodeAgent: Sendable {
         do throws(NodeError) {
             let identity = PodIdentity(
                 podId: record.id, podName: record.name, regionId: configuration.regionId, zoneId: configuration.zoneId,
-                privateIPv4: "127.0.0.1", ownerAccountId: controlPlane.accountId, roleName: record.roleName)
+                privateIPv4: "127.0.0.1", ownerAccountId: controlPlane.accountId, roleName: record.roleName,
+                roleId: record.roleId)
             metadata.register(
                 tag: tag, identity: identity, settings: MetadataSettings(requireToken: configuration.requireMetadataToken),
                 credentials: credentials)
@@ -328,7 +398,7 @@ public final class NodeAgent: Sendable {
                 // Ended while no server watched it: its exit status is lost; the restart policy decides.
                 containerEnded(runtime, index: index, generation: 0, status: .unknown)
             } else if status.state == "Waiting" || Self.shouldRestart(record.restartPolicy, status: status) {
-                startContainer(runtime, index: index, isRestart: status.state != "Waiting")
+                startContainer(runtime, index: index, isRestart: status.state != "Waiting" || status.reason == "CrashLoopBackOff")
             }
         }
         if let credentials { scheduleRotation(runtime, after: credentials) }
@@ -420,11 +490,21 @@ public final class NodeAgent: Sendable {
             case .unknown:
                 container.reason = "Unknown"
             }
-            state.record.containers[index] = container
+            let failed = container.reason != "Completed"
             state.record.record(
-                "Normal", "Terminated", "container \(container.spec.name) ended (\(container.reason ?? "")\(container.exitCode.map { ", exit code \($0)" } ?? ""))",
+                failed ? "Warning" : "Normal", "Terminated",
+                "container \(container.spec.name) ended (\(container.reason ?? "")\(container.exitCode.map { ", exit code \($0)" } ?? ""))",
                 at: now)
-            return Self.shouldRestart(state.record.restartPolicy, status: container)
+            let restart = Self.shouldRestart(state.record.restartPolicy, status: container)
+            if restart, failed, container.restartCount > 0 {
+                // Failed again after a restart: waiting out the back-off, as kubelet's CrashLoopBackOff.
+                container.state = "Waiting"
+                container.reason = "CrashLoopBackOff"
+                state.record.record(
+                    "Warning", "BackOff", "back-off restarting failed container \(container.spec.name)", at: now)
+            }
+            state.record.containers[index] = container
+            return restart
         }
         if restart {
             let restarts = runtime.state.withLock { $0.record.containers[index].restartCount }
@@ -485,9 +565,8 @@ public final class NodeAgent: Sendable {
     /// credentials keep being served and a retry is scheduled.
     private func rotate(_ runtime: PodRuntime) {
         let record = runtime.snapshot()
-        guard let role = record.roleName else { return }
         do {
-            let fresh = try mint(role: role, pod: record)
+            guard let fresh = try mint(pod: record) else { return }
             runtime.state.withLock { state in
                 state.credentials = fresh
                 state.record.credentialExpiration = fresh.expiration
@@ -497,6 +576,10 @@ public final class NodeAgent: Sendable {
             persist(runtime)
             scheduleRotation(runtime, after: fresh)
         } catch {
+            if error.code == "EntityNotExist.Role" {
+                roleDeleted(runtime)
+                return
+            }
             runtime.state.withLock { $0.record.record("Warning", "CredentialRotationFailed", error.message, at: Date()) }
             persist(runtime)
             let remaining = runtime.state.withLock { $0.credentials?.expiration.timeIntervalSinceNow } ?? 0
@@ -690,12 +773,24 @@ public final class NodeAgent: Sendable {
             var fresh = record
             if sandbox == nil {
                 fresh.containers = record.containers.map {
-                    ContainerStatus(spec: $0.spec, process: nil, restartCount: 0, state: "Waiting", exitCode: nil, reason: nil, startedAt: nil, finishedAt: nil)
+                    ContainerStatus(spec: $0.spec, process: nil, restartCount: $0.restartCount, state: "Waiting", exitCode: nil, reason: nil, startedAt: nil, finishedAt: nil)
                 }
                 fresh.phase = .pending
                 fresh.record("Warning", "SandboxLost", "the pod's holder was gone after a server restart; recreating the pod", at: Date())
             }
-            let credentials = record.roleName.flatMap { try? mint(role: $0, pod: record) }
+            if fresh.roleName != nil, fresh.roleId == nil {
+                // A record from before pods remembered their RoleId: bind it to the role of that name now.
+                fresh.roleId = fresh.roleName.flatMap { try? controlPlane.roleId(named: $0) }
+            }
+            var credentials: PodCredentials?
+            do {
+                credentials = try mint(pod: fresh)
+            } catch {
+                if error.code == "EntityNotExist.Role" {
+                    fresh.credentialExpiration = nil
+                    fresh.record("Warning", "RoleDeleted", Self.roleDeletedMessage(fresh), at: Date())
+                }
+            }
             do {
                 _ = try launch(fresh, credentials: credentials, adopting: sandbox, replacing: nil)
                 (sandbox == nil ? { recreated.append(record.id) } : { adopted.append(record.id) })()
@@ -724,6 +819,9 @@ public final class NodeAgent: Sendable {
         acceptor.shutdown()
         server.shutdown()
     }
+
+    /// The code of a creation refused because the node is full (``NodeConfiguration/maximumPods``).
+    public static let quotaExceeded = "QuotaExceeded.ContainerGroup"
 
     static func notFound(_ id: String) -> NodeError {
         NodeError(code: "InvalidContainerGroup.NotFound", message: "container group \(id) does not exist")

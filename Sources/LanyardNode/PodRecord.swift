@@ -54,6 +54,9 @@ public struct PodRecord: Sendable, Hashable, Codable {
     public var regionId: String
     /// Role bound at creation; never changed afterwards.
     public var roleName: String?
+    /// That role's RoleId at creation (nil in records written before pods remembered it): the pod's sessions are
+    /// minted only while the role still has this id.
+    public var roleId: String?
     /// Labels (ECI tags).
     public var labels: [String: String]
     /// Annotations (stored; the role annotation is read only at creation).

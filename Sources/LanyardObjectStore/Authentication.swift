@@ -118,6 +118,9 @@ struct Authenticator {
                             message: "The AccessKeyId and the security token you provided do not match.")
         case "MissingSecurityToken":
             return OSSError(status: 400, code: "MissingSecurityToken", message: "SecurityToken is mandatory for this action.")
+        case "InvalidSecurityToken":
+            return OSSError(status: 403, code: "InvalidSecurityToken",
+                            message: "The security token you provided is invalid: its RAM role has been deleted.")
         case "InvalidSecurityToken.Malformed":
             return OSSError(status: 403, code: "InvalidSecurityToken", message: "The security token you provided is invalid.")
         case _ where error.status >= 500:

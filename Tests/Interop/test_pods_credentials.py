@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lanyard_testkit import Lab, allow, deny, parse_iso_z, policy_doc
+from lanyard_testkit import Lab, allow, deny, expect_error, parse_iso_z, policy_doc
 from pod_testkit import Pods, dedicated_server, make_bucket, oss_list, pods_fixture
 
 KEYS = ["a.txt", "b/c.txt"]
@@ -96,6 +96,32 @@ def test_policy_change_seen_by_running_pod(lab, pods, bucket):
     lab.admin.call("ram", "SetDefaultPolicyVersion", {"PolicyName": custom, "VersionId": "v1"})
     assert listing()["keys"] == KEYS
     assert pod.credentials()["AccessKeyId"] == ak, "the pod's session changed: this would not prove anything"
+
+
+def test_deleted_role_is_no_longer_served_and_its_session_is_refused(lab, pods, bucket):
+    """Review finding: after DeleteRole the pod kept being served credentials, the saved token kept working,
+    and a new role of the same name lent it its permissions. Now: 404 from the metadata service, a RoleDeleted
+    warning, the token refused (403 InvalidSecurityToken), also once a new role takes the name."""
+    role = lab.create_service_role(["AliyunOSSReadOnlyAccess"])
+    pod = pods.create(role=role.name)
+    saved = pod.credentials()
+    assert pod.probe("provider", "--bucket", bucket, "--sign", "v4")["keys"] == KEYS
+    lab.admin.call("ram", "DetachPolicyFromRole",
+                   {"PolicyType": "System", "PolicyName": "AliyunOSSReadOnlyAccess", "RoleName": role.name})
+    lab.admin.call("ram", "DeleteRole", {"RoleName": role.name})
+    path = f"/latest/meta-data/ram/security-credentials/{role.name}"
+    assert pod.metadata(path)[0] == 404
+    session = lab.client("tea-v3", saved["AccessKeyId"], saved["AccessKeySecret"], saved["SecurityToken"])
+    expect_error(lambda: session.call("sts", "GetCallerIdentity"), 403, "InvalidSecurityToken")
+    events = [e for e in pod.record()["events"] if e["reason"] == "RoleDeleted"]
+    assert [e["type"] for e in events] == ["Warning"], pod.record()["events"]
+    assert pod.eci.describe([pod.id])[0]["Status"] == "Running", "the pod itself keeps running"
+
+    lab.create_service_role(["AliyunOSSReadOnlyAccess"], name=role.name)
+    assert pod.metadata(path)[0] == 404
+    expect_error(lambda: session.call("sts", "GetCallerIdentity"), 403, "InvalidSecurityToken")
+    out = pod.probe("provider", "--bucket", bucket, "--sign", "v1")
+    assert not out["ok"], out
 
 
 # -- rotation -------------------------------------------------------------------------------------------------

@@ -109,6 +109,26 @@ extension ApplyPlan.Step {
         }
     }
 
+    @Test func aPlanBeyondTheNodesCapacityIsRefusedBeforeAnythingIsSent() throws {
+        var names = PodNameGenerator(source: SeededGenerator(state: 7))
+        func plan(_ objects: [ManifestObject], existing: [ContainerGroup] = [], capacity: Int) throws(CLIError) -> ApplyPlan {
+            try ApplyPlanner.plan(objects, existing: existing, capacity: capacity, names: &names)
+        }
+        let huge = Fixture.deployment(replicas: 100_000)
+        let error = #expect(throws: CLIError.self) { try plan([.deployment(huge)], capacity: 250) }
+        #expect(error?.code == "QuotaExceeded.ContainerGroup")
+        #expect(error?.message.contains("0 to 250") == true)
+        #expect(try plan([.deployment(Fixture.deployment(replicas: 250))], capacity: 250).steps[0].actions.count == 250)
+        // Pods that exist count: 2 running plus 2 more is over a capacity of 3, even if the Deployment alone fits.
+        let other = Fixture.deployment("other", replicas: 2)
+        let existing = [Fixture.group(of: other, id: "eci-1"), Fixture.group(of: other, id: "eci-2")]
+        #expect(throws: CLIError.self) { try plan([.deployment(Fixture.deployment(replicas: 2))], existing: existing, capacity: 3) }
+        // Scaling down then up in one stream fits: the first step's deletions free room for the next.
+        let shrink = Fixture.deployment("other", replicas: 0)
+        let steps = try plan([.deployment(shrink), .deployment(Fixture.deployment(replicas: 3))], existing: existing, capacity: 3).steps
+        #expect(steps.map(\.actions.count) == [2, 3])
+    }
+
     @Test func reapplyingAnUnchangedDeploymentDoesNothing() throws {
         let deployment = Fixture.deployment(replicas: 2)
         let existing = [Fixture.group(of: deployment, id: "eci-a1111"), Fixture.group(of: deployment, id: "eci-b2222")]

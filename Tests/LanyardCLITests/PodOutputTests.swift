@@ -169,10 +169,10 @@ let describeReply = """
 
     @Test func rowsShowReadinessRestartsAgeAndWideColumns() throws {
         let group = try group()
-        #expect(PodView.row(group, now: now, wide: false, allNamespaces: false) == ["web-h-x1", "1/2", "Running", "3", "60m"])
+        #expect(PodView.row(group, now: now, wide: false, allNamespaces: false) == ["web-h-x1", "1/2", "Error", "3", "60m"])
         #expect(
             PodView.row(group, now: now, wide: true, allNamespaces: true)
-                == ["default", "web-h-x1", "1/2", "Running", "3", "60m", "127.0.0.1", "virtual-kubelet-cn-hangzhou-k", "ECIRamRoleTest"])
+                == ["default", "web-h-x1", "1/2", "Error", "3", "60m", "127.0.0.1", "virtual-kubelet-cn-hangzhou-k", "ECIRamRoleTest"])
         #expect(PodView.header(wide: true, allNamespaces: false) == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "ROLE"])
     }
 
@@ -186,6 +186,17 @@ let describeReply = """
         let container = ContainerGroup.Container(CurrentState: .init(State: "Terminated", ExitCode: 137, Reason: "Signaled"))
         let group = ContainerGroup(ContainerGroupId: "eci-1", ContainerGroupName: "p", Status: "Failed", Containers: [container])
         #expect(PodView.status(group) == "Signaled")
+    }
+
+    @Test(arguments: [
+        ("Terminated", "Error", "Error"), ("Waiting", "CrashLoopBackOff", "CrashLoopBackOff"),
+        ("Terminated", "Completed", "Completed"), ("Waiting", nil, "Running"), ("Running", nil, "Running"),
+    ] as [(String, String?, String)])
+    func aRunningPodShowsTheReasonOfAContainerThatIsNotRunning(state: String, reason: String?, shown: String) {
+        let running = ContainerGroup.Container(CurrentState: .init(State: "Running"))
+        let other = ContainerGroup.Container(CurrentState: .init(State: state, Reason: reason))
+        let group = ContainerGroup(ContainerGroupId: "eci-1", ContainerGroupName: "p", Status: "Running", Containers: [running, other])
+        #expect(PodView.status(group) == shown)
     }
 
     @Test func jsonIsAKubernetesPod() throws {

@@ -207,6 +207,35 @@ import Testing
         }
     }
 
+    @Test func aSessionDiesWithItsRoleAndDoesNotInheritARoleOfTheSameName() throws {
+        let harness = try Harness()
+        let alice = harness.user("alice", system: ["AliyunSTSAssumeRoleAccess"])
+        harness.role("Tmp", system: ["AliyunRAMReadOnlyAccess"])
+        let session = harness.assume("Tmp", as: alice, session: "s-1")
+        let minted = try harness.plane.issueRoleSession(roleName: "Tmp", sessionName: "pod-1", duration: 3600)
+        let oldRoleId = try #require(try harness.plane.roleId(named: "tmp"))
+        harness.ok("ListUsers", as: session)
+        harness.ok("DetachPolicyFromRole", ["RoleName": "Tmp", "PolicyType": "System", "PolicyName": "AliyunRAMReadOnlyAccess"])
+        harness.ok("DeleteRole", ["RoleName": "Tmp"])
+        #expect(try harness.plane.roleId(named: "Tmp") == nil)
+        for style in [SignatureStyle.v1, .acs3] {
+            let refused = harness.fails("GetCallerIdentity", as: session, status: 403, code: "InvalidSecurityToken", style: style)
+            #expect(refused.message?.contains("deleted") == true)
+        }
+        // A new role under the same name is another role: the old sessions stay refused and cannot be minted for.
+        harness.role("Tmp", system: ["AliyunRAMReadOnlyAccess"])
+        #expect(try harness.plane.roleId(named: "Tmp") != oldRoleId)
+        harness.fails("ListUsers", as: session, status: 403, code: "InvalidSecurityToken")
+        #expect(throws: RPCError.roleOfSessionDeleted) {
+            try harness.plane.credentials(accessKeyId: minted.accessKeyId, securityToken: minted.securityToken)
+        }
+        #expect(throws: RPCError.self) {
+            try harness.plane.issueRoleSession(roleName: "Tmp", roleId: oldRoleId, sessionName: "pod-1", duration: 3600)
+        }
+        // A fresh session of the new role works.
+        harness.ok("ListUsers", as: harness.assume("Tmp", as: alice, session: "s-2"))
+    }
+
     @Test func issueRoleSessionMintsWithoutACaller() throws {
         let harness = try Harness()
         harness.role("PodRole", system: ["AliyunRAMReadOnlyAccess"])

@@ -15,12 +15,17 @@ final class FakeControlPlane: NodeControlPlane {
     let passRoleAllowed: Set<String>
     let eciAllowed: Set<String>
     let sessions = Mutex<[(role: String, session: String)]>([])
+    /// RoleId by role name: each trusted role starts as `id-<name>`; tests delete or recreate roles here.
+    let roleIds: Mutex<[String: String]>
 
     init(trust: [String: Decision], passRoleAllowed: Set<String> = [], eciAllowed: Set<String> = []) {
         self.trust = trust
         self.passRoleAllowed = passRoleAllowed
         self.eciAllowed = eciAllowed
+        roleIds = Mutex(Dictionary(uniqueKeysWithValues: trust.keys.map { ($0, "id-\($0)") }))
     }
+
+    func roleId(named roleName: String) throws(RPCError) -> String? { roleIds.withLock { $0[roleName] } }
 
     func authorize(_ caller: Caller, sessionPolicy: Policy?, _ request: AuthorizationRequest) -> Decision {
         guard case .user(_, let name, _) = caller else { return .allow }
@@ -32,8 +37,12 @@ final class FakeControlPlane: NodeControlPlane {
 
     func trustDecision(roleName: String, principal: TrustPrincipal) throws(RPCError) -> Decision? { trust[roleName] }
 
-    func issueRoleSession(roleName: String, sessionName: String, duration: TimeInterval) throws(NodeError) -> PodCredentials {
-        guard trust[roleName] != nil else { throw NodeError(code: "EntityNotExist.Role", message: "no role \(roleName)") }
+    func issueRoleSession(roleName: String, roleId: String, sessionName: String, duration: TimeInterval) throws(NodeError)
+        -> PodCredentials
+    {
+        guard roleIds.withLock({ $0[roleName] }) == roleId else {
+            throw NodeError(code: "EntityNotExist.Role", message: "no role \(roleName)")
+        }
         let n = sessions.withLock {
             $0.append((roleName, sessionName))
             return $0.count
@@ -46,10 +55,14 @@ final class FakeControlPlane: NodeControlPlane {
 }
 
 enum AgentFixture {
-    static func agent(_ dir: String, controlPlane: FakeControlPlane, lifetime: TimeInterval = 3600, ossPort: UInt16? = nil) throws -> NodeAgent {
+    static func agent(
+        _ dir: String, controlPlane: FakeControlPlane, lifetime: TimeInterval = 3600, ossPort: UInt16? = nil,
+        maximumPods: Int = NodeConfiguration.defaultMaximumPods
+    ) throws -> NodeAgent {
         try NodeAgent(
             configuration: NodeConfiguration(
-                dataDirectory: dir, regionId: "cn-hangzhou", ossPort: ossPort, credentialLifetime: lifetime, bucketNames: { ["examplebucket"] }),
+                dataDirectory: dir, regionId: "cn-hangzhou", ossPort: ossPort, credentialLifetime: lifetime, bucketNames: { ["examplebucket"] },
+                maximumPods: maximumPods),
             controlPlane: controlPlane)
     }
 
@@ -98,6 +111,55 @@ struct NodeAgentTests {
         // The pod resolves the internal endpoint names through its own hosts file.
         let hosts = try agent.exec(id: pod.id, container: nil, command: ["getent", "hosts", "examplebucket.oss-cn-hangzhou-internal.aliyuncs.com", "sts-vpc.cn-hangzhou.aliyuncs.com"], input: [])
         #expect(String(decoding: hosts.output, as: UTF8.self).split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) ?? "" } == ["100.100.100.201", "100.100.100.202"])
+    }
+
+    @Test func aDeletedOrRecreatedRoleIsNoLongerServedNorRotated() throws {
+        let dir = SandboxFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let controlPlane = FakeControlPlane(trust: ["Tmp": .allow])
+        let agent = try AgentFixture.agent(dir, controlPlane: controlPlane)
+        defer { agent.shutdown() }
+        let pod = try agent.create(PodRequest(name: "tmp", template: AgentFixture.template(["sleep", "3600"]), roleName: "Tmp"))
+        #expect(pod.roleId == "id-Tmp")
+        let path = "/latest/meta-data/ram/security-credentials/Tmp"
+        #expect(AgentFixture.get(agent, pod: pod.id, path).0 == 200)
+        // Deleted, then created again under the same name: another role, so the pod's sessions stay dead.
+        controlPlane.roleIds.withLock { $0["Tmp"] = "id-Tmp-2" }
+        #expect(AgentFixture.get(agent, pod: pod.id, path).0 == 404)
+        #expect(AgentFixture.get(agent, pod: pod.id, path).0 == 404)
+        let record = try #require(agent.pod(id: pod.id))
+        #expect(record.phase == .running)
+        #expect(record.credentialExpiration == nil)
+        #expect(record.events.filter { $0.reason == "RoleDeleted" }.map(\.type) == ["Warning"])
+        #expect(agent.currentCredentials(id: pod.id) == nil)
+        #expect(controlPlane.sessions.withLock { $0.count } == 1)
+        // Nothing is minted for the new role of the same name, not even when the pod is adopted again.
+        agent.detach()
+        let second = try AgentFixture.agent(dir, controlPlane: controlPlane)
+        defer { second.shutdown() }
+        #expect(second.recover().adopted == [pod.id])
+        #expect(second.currentCredentials(id: pod.id) == nil)
+        #expect(AgentFixture.get(second, pod: pod.id, path).0 == 404)
+        #expect(controlPlane.sessions.withLock { $0.count } == 1)
+    }
+
+    @Test func theNodeRefusesPodsBeyondItsCapacityBeforeCreatingAnything() throws {
+        let dir = SandboxFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let controlPlane = FakeControlPlane(trust: ["R": .allow])
+        let agent = try AgentFixture.agent(dir, controlPlane: controlPlane, maximumPods: 2)
+        defer { agent.shutdown() }
+        let first = try agent.create(PodRequest(name: "one", template: AgentFixture.template(["sleep", "3600"]), roleName: "R"))
+        _ = try agent.create(PodRequest(name: "two", template: AgentFixture.template(["sleep", "3600"]), roleName: nil))
+        let error = #expect(throws: NodeError.self) {
+            try agent.create(PodRequest(name: "three", template: AgentFixture.template(["sleep", "3600"]), roleName: "R"))
+        }
+        #expect(error?.code == "QuotaExceeded.ContainerGroup")
+        #expect(agent.list().map(\.name) == ["one", "two"])
+        #expect(controlPlane.sessions.withLock { $0.count } == 1, "no session minted for a refused pod")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/pods").count == 2)
+        try agent.delete(id: first.id)
+        _ = try agent.create(PodRequest(name: "three", template: AgentFixture.template(["sleep", "3600"]), roleName: "R"))
     }
 
     @Test func curlInsideEachPodReachesItsOwnMetadataService() throws {
@@ -346,6 +408,30 @@ struct NodeAgentTests {
         #expect(ended.phase == .failed)
         #expect(AgentFixture.eventually { second.pod(id: always.id)?.containers[0].state == "Running" })
         #expect(second.pod(id: always.id)?.containers[0].process != always.containers[0].process)
+    }
+
+    @Test func aContainerThatCannotRunIsAWarningThenCrashLoopBackOffAndKeepsItsRestartsAcrossRecreation() throws {
+        let dir = SandboxFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let agent = try AgentFixture.agent(dir, controlPlane: FakeControlPlane(trust: [:]))
+        let pod = try agent.create(PodRequest(name: "crash", template: AgentFixture.template(["/nonexistent/bin"]), roleName: nil))
+        #expect(AgentFixture.eventually {
+            guard let container = agent.pod(id: pod.id)?.containers[0] else { return false }
+            return container.restartCount >= 1 && container.reason == "CrashLoopBackOff" && container.state == "Waiting"
+        })
+        let record = try #require(agent.pod(id: pod.id))
+        #expect(record.phase == .running)
+        let ended = record.events.filter { $0.reason == "Terminated" }
+        #expect(!ended.isEmpty && ended.allSatisfy { $0.type == "Warning" && $0.message.contains("exit code 127") })
+        #expect(record.events.contains { $0.reason == "BackOff" && $0.type == "Warning" })
+        // The server goes away and the sandbox with it: the recreated pod keeps counting restarts.
+        agent.detach()
+        kill(record.holder!.pid, SIGKILL)
+        #expect(AgentFixture.eventually { !record.holder!.isRunning })
+        let second = try AgentFixture.agent(dir, controlPlane: FakeControlPlane(trust: [:]))
+        defer { second.shutdown() }
+        #expect(second.recover().recreated == [pod.id])
+        #expect((second.pod(id: pod.id)?.containers[0].restartCount ?? 0) >= record.containers[0].restartCount)
     }
 
     @Test func restartPolicyAlwaysRestartsAndRestartContainerGroupRestarts() throws {

@@ -1,0 +1,77 @@
+"""The node's pod capacity (review finding: a Deployment of 100000 replicas made pods until the server ran out
+of descriptors and other pods failed). `lanyard up --max-pods N`: CreateContainerGroup beyond N is refused with
+403 QuotaExceeded.ContainerGroup before anything is created, and `lanyard apply` refuses a plan that needs more
+pods than that up front."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from lanyard_testkit import expect_error, unique
+from pod_testkit import Eci, dedicated_server
+
+CAPACITY = 3
+
+
+@pytest.fixture(scope="module")
+def small(binary, tmp_path_factory):
+    with dedicated_server(binary, str(tmp_path_factory.mktemp("small")), "--max-pods", str(CAPACITY)) as proc:
+        yield proc
+
+
+def root_eci(proc) -> Eci:
+    root = proc.root_credentials()
+    return Eci(proc.api_endpoint, root["AccessKeyId"], root["AccessKeySecret"])
+
+
+def apply(binary: str, proc, manifest: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "LANYARD_"))}
+    env["LANYARD_CONFIG_FILE"] = os.path.join(proc.data_dir, "no-such-config.json")
+    return subprocess.run([binary, "apply", "-f", "-", "--data", proc.data_dir, "--endpoint", proc.api_endpoint],
+                          input=manifest, capture_output=True, text=True, timeout=60, env=env)
+
+
+def deployment(name: str, replicas: int) -> str:
+    return json.dumps({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}},
+                              "spec": {"containers": [{"name": "app", "image": "x", "command": ["sleep", "3600"]}]}}}})
+
+
+def test_create_beyond_capacity_is_refused_and_creates_nothing(small):
+    eci = root_eci(small)
+    ids = [eci.create(unique("cap").lower()) for _ in range(CAPACITY)]
+    name = unique("over").lower()
+    err = expect_error(lambda: eci.create(name), 403, "QuotaExceeded.ContainerGroup")
+    assert str(CAPACITY) in err.message and "--max-pods" in err.message, err.message
+    assert eci.describe(name=name) == []
+    assert len(eci.describe()) == CAPACITY
+    eci.delete(ids[0])
+    ids[0] = eci.create(name)
+    for group_id in ids:
+        eci.delete(group_id)
+
+
+def test_apply_refuses_more_replicas_than_the_node_runs_up_front(binary, small):
+    eci = root_eci(small)
+    name = unique("big").lower()
+    out = apply(binary, small, deployment(name, 100000))
+    assert out.returncode != 0, out
+    assert "more than the node runs" in out.stderr and f"0 to {CAPACITY}" in out.stderr, out.stderr
+    assert eci.describe() == [], "nothing may be created"
+
+    out = apply(binary, small, deployment(name, CAPACITY))
+    assert out.returncode == 0, out.stderr
+    assert f"deployment.apps/{name} created" in out.stdout
+    assert len(eci.describe()) == CAPACITY
+    # One more object that needs a pod: refused before anything is sent.
+    other = unique("more").lower()
+    out = apply(binary, small, deployment(other, 1))
+    assert out.returncode != 0 and "more than the node runs" in out.stderr, out
+    assert len(eci.describe()) == CAPACITY
+    for group in eci.describe():
+        eci.delete(group["ContainerGroupId"])
