@@ -372,21 +372,20 @@ class LanyardProcess:
         cmd = [self.binary, "up", "--data", self.data_dir, "--api", self.api_endpoint]
         return cmd + ["--oss", f"127.0.0.1:{self.oss_port}"]
 
-    def _pump(self, proc: subprocess.Popen) -> None:
+    def _pump(self, proc: subprocess.Popen, ready: threading.Event, eof: threading.Event, lines: list[str]) -> None:
+        """Reads one run's stdout into that run's own events and lines: a previous run's late EOF or output can
+        never speak for the current one."""
         assert proc.stdout is not None
         for raw in proc.stdout:
-            if proc is not self.proc:
-                continue  # a previous run's late output must not speak for the current one
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            self.stdout_lines.append(line)
+            lines.append(line)
             if line.strip() == self.READY_LINE:
-                self._ready.set()
-        if proc is self.proc:
-            self._eof.set()
+                ready.set()
+        eof.set()
 
     def start(self, ready_timeout: float = 30.0) -> None:
-        self._ready.clear()
-        self._eof.clear()
+        self._ready = threading.Event()
+        self._eof = threading.Event()
         self.stdout_lines = []
         self.stopped_on_purpose = False
         log = open(self.log_path, "ab")
@@ -400,7 +399,8 @@ class LanyardProcess:
             raise ServerStartError(f"cannot run {self.binary}: {e}") from e
         finally:
             log.close()
-        threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc, self._ready, self._eof, self.stdout_lines),
+                         daemon=True).start()
         deadline = time.monotonic() + ready_timeout
         while not self._ready.is_set():
             if self._eof.is_set() or self.proc.poll() is not None:
