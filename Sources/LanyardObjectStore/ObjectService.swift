@@ -81,6 +81,10 @@ public final class ObjectService: HTTPHandler {
     /// reach the service and get the OSS XML error rather than libmicrohttpd's HTML 414/431.
     public static let connectionMemoryLimit = 256 * 1024
 
+    /// Whether the OSS server should run a thread per connection (``LanyardHTTP/HTTPServerConfiguration``):
+    /// uploads block on fsync before they answer, and only concurrent requests can share a disk flush.
+    public static let threadPerConnection = true
+
     /// The Prometheus text of the object service's metrics (appended to the API's `GET /metrics`).
     public var metricsText: String { metrics.render() }
 
