@@ -32,10 +32,11 @@ struct BlobStore: Sendable {
         return String([hex[i >> 4], hex[i & 15]])
     }
 
-    /// A fresh blob name, `<xx>/<32 hex>`.
+    /// A fresh blob name, `<xx>/<32 hex>`, where `xx` is the current second modulo 256: blobs uploaded
+    /// together share a directory, so the commit that publishes a batch of them fsyncs one directory rather
+    /// than one per blob (see `GroupCommit`), while over time names still spread evenly over the directories.
     static func newName() -> String {
-        let id = SecureRandom.bytes(16).hexString
-        return String(id.prefix(2)) + "/" + id
+        shard(Int(time(nil) & 255)) + "/" + SecureRandom.bytes(16).hexString
     }
 
     /// Absolute path of a committed blob.
@@ -46,22 +47,23 @@ struct BlobStore: Sendable {
         root + "/tmp/" + name.replacingOccurrences(of: "/", with: "-")
     }
 
-    /// Moves a finished temporary file into place and makes the rename durable.
+    /// The directory holding a committed blob: the metadata commit that first references a blob fsyncs it
+    /// (see `GroupCommit`), which makes the blob's rename or link durable.
+    func directory(of name: String) -> String { root + "/" + name.prefix(2) }
+
+    /// Moves a finished (fsynced) temporary file into place; durable once `directory(of: name)` is fsynced.
     func publish(_ name: String) throws(OSSError) {
-        let destination = path(name)
-        guard rename(temporaryPath(name), destination) == 0 else {
+        guard rename(temporaryPath(name), path(name)) == 0 else {
             throw OSSError.internalError("rename failed: \(String(cString: strerror(errno)))")
         }
-        try syncDirectory(of: destination)
     }
 
-    /// Hard-links an immutable blob under a new name (a copy that costs no I/O).
+    /// Hard-links an immutable blob under a new name (a copy that costs no I/O); durable once
+    /// `directory(of: name)` is fsynced.
     func link(_ source: String, as name: String) throws(OSSError) {
-        let destination = path(name)
-        guard Glibc.link(path(source), destination) == 0 else {
+        guard Glibc.link(path(source), path(name)) == 0 else {
             throw OSSError.internalError("link failed: \(String(cString: strerror(errno)))")
         }
-        try syncDirectory(of: destination)
     }
 
     /// Removes a blob (after the metadata row that referenced it is gone).
@@ -69,14 +71,6 @@ struct BlobStore: Sendable {
 
     /// Removes an unpublished temporary file.
     func discardTemporary(_ name: String) { unlink(temporaryPath(name)) }
-
-    private func syncDirectory(of file: String) throws(OSSError) {
-        let dir = String(file[..<(file.lastIndex(of: "/") ?? file.endIndex)])
-        let fd = open(dir, O_RDONLY | O_DIRECTORY)
-        guard fd >= 0 else { throw OSSError.internalError("cannot open \(dir)") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw OSSError.internalError("fsync of \(dir) failed") }
-    }
 }
 
 /// Writes a body to a file while computing its MD5 and CRC-64, buffering to make few large writes.

@@ -1,8 +1,10 @@
 /// Buckets, objects, uploads and parts in SQLite (`<data>/objects.db`). Object rows are keyed by
 /// (bucket, key) with the key stored as a BLOB, so order is byte order and one listing page is a few
-/// index seeks, however many keys the bucket holds.
+/// index seeks, however many keys the bucket holds. Reads use a pool of connections; every write goes through
+/// one `GroupCommit`, which commits concurrent writes together.
 final class MetadataStore: Sendable {
     private let pool: SQLitePool
+    private let writer: GroupCommit
 
     private static let schema = """
         CREATE TABLE IF NOT EXISTS buckets(
@@ -25,6 +27,9 @@ final class MetadataStore: Sendable {
     init(path: String) throws(OSSError) {
         do {
             pool = try SQLitePool(path: path) { c throws(SQLiteError) in try c.exec(Self.schema) }
+            let connection = try SQLiteConnection(path: path)
+            try connection.exec("PRAGMA synchronous=FULL;")
+            writer = GroupCommit(connection: connection)
         } catch {
             throw OSSError.internalError("cannot open \(path): \(error.message)")
         }
@@ -52,7 +57,7 @@ final class MetadataStore: Sendable {
 
     /// Creates the bucket; returns false (and changes nothing) when it already exists.
     func createBucket(_ b: BucketRecord) throws(OSSError) -> Bool {
-        try pool.with { c throws(OSSError) in
+        try writer.write { c throws(OSSError) in
             try c.run("INSERT OR IGNORE INTO buckets(\(Self.bucketColumns)) VALUES (?, ?, ?, ?, ?)",
                       [.text(b.name), .text(b.owner), .text(b.acl.rawValue), .int(b.created), .text(b.storageClass)])
             return c.changes == 1
@@ -60,26 +65,24 @@ final class MetadataStore: Sendable {
     }
 
     func setBucketACL(_ name: String, _ acl: CannedACL) throws(OSSError) {
-        try pool.with { c throws(OSSError) in
+        try writer.write { c throws(OSSError) in
             try c.run("UPDATE buckets SET acl = ? WHERE name = ?", [.text(acl.rawValue), .text(name)])
         }
     }
 
     /// Deletes an empty bucket: `BucketNotEmpty` when objects or uploads remain.
     func deleteBucket(_ name: String) throws(OSSError) {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) in
-                var busy = false
-                try c.run("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in busy = true; return false }
-                try c.run("SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in busy = true; return false }
-                if busy {
-                    throw OSSError(status: 409, code: "BucketNotEmpty",
-                                   message: "The bucket you tried to delete is not empty.",
-                                   extra: [.init("BucketName", name)])
-                }
-                try c.run("DELETE FROM buckets WHERE name = ?", [.text(name)])
-                if c.changes == 0 { throw OSSError.noSuchBucket(name) }
+        try writer.write { c throws(OSSError) in
+            var busy = false
+            try c.run("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in busy = true; return false }
+            try c.run("SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in busy = true; return false }
+            if busy {
+                throw OSSError(status: 409, code: "BucketNotEmpty",
+                               message: "The bucket you tried to delete is not empty.",
+                               extra: [.init("BucketName", name)])
             }
+            try c.run("DELETE FROM buckets WHERE name = ?", [.text(name)])
+            if c.changes == 0 { throw OSSError.noSuchBucket(name) }
         }
     }
 
@@ -134,54 +137,49 @@ final class MetadataStore: Sendable {
         if !exists { throw OSSError.noSuchBucket(bucket) }
     }
 
-    /// Commits an object row. `check` sees the current row (if any) inside the transaction and may refuse;
-    /// returns the replaced row, whose blob the caller removes unless it is shared.
-    func putObject(bucket: String, _ o: ObjectRecord, check: (ObjectRecord?) throws(OSSError) -> Void = { _ in })
-        throws(OSSError) -> ObjectRecord?
+    /// Commits an object row, after fsyncing `syncing` (the directories its new blob was renamed into). `check`
+    /// sees the current row (if any) inside the transaction and may refuse; returns the replaced row, whose blob
+    /// the caller removes unless it is shared.
+    func putObject(bucket: String, _ o: ObjectRecord, syncing: [String] = [],
+                   check: (ObjectRecord?) throws(OSSError) -> Void = { _ in }) throws(OSSError) -> ObjectRecord?
     {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) -> ObjectRecord? in
-                try requireBucket(c, bucket)
-                let old = try object(c, bucket, o.key)
-                try check(old)
-                try insert(c, bucket, o)
-                return old
-            }
+        try writer.write(syncing: syncing) { c throws(OSSError) -> ObjectRecord? in
+            try requireBucket(c, bucket)
+            let old = try object(c, bucket, o.key)
+            try check(old)
+            try insert(c, bucket, o)
+            return old
         }
     }
 
     /// Deletes an object row; returns it if it existed.
     func deleteObject(bucket: String, key: String) throws(OSSError) -> ObjectRecord? {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) -> ObjectRecord? in
-                let old = try object(c, bucket, key)
-                if old != nil {
-                    try c.run("DELETE FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))])
-                }
-                return old
+        try writer.write { c throws(OSSError) -> ObjectRecord? in
+            let old = try object(c, bucket, key)
+            if old != nil {
+                try c.run("DELETE FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))])
             }
+            return old
         }
     }
 
     /// Deletes several rows in one transaction; returns the rows that existed.
     func deleteObjects(bucket: String, keys: [String]) throws(OSSError) -> [ObjectRecord] {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) -> [ObjectRecord] in
-                var removed: [ObjectRecord] = []
-                for key in keys {
-                    if let old = try object(c, bucket, key) {
-                        try c.run("DELETE FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))])
-                        removed.append(old)
-                    }
+        try writer.write { c throws(OSSError) -> [ObjectRecord] in
+            var removed: [ObjectRecord] = []
+            for key in keys {
+                if let old = try object(c, bucket, key) {
+                    try c.run("DELETE FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))])
+                    removed.append(old)
                 }
-                return removed
             }
+            return removed
         }
     }
 
     /// Sets an object's ACL; false when the object does not exist.
     func setObjectACL(bucket: String, key: String, acl: CannedACL) throws(OSSError) -> Bool {
-        try pool.with { c throws(OSSError) in
+        try writer.write { c throws(OSSError) in
             try c.run("UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?",
                       [.text(acl.rawValue), .text(bucket), .blob(Array(key.utf8))])
             return c.changes == 1
@@ -283,13 +281,11 @@ final class MetadataStore: Sendable {
     // MARK: Multipart uploads
 
     func createUpload(_ u: UploadRecord) throws(OSSError) {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) in
-                try requireBucket(c, u.bucket)
-                try c.run("INSERT INTO uploads(upload_id, bucket, key, initiated, acl, headers) VALUES (?, ?, ?, ?, ?, ?)",
-                          [.text(u.uploadId), .text(u.bucket), .blob(Array(u.key.utf8)), .int(u.initiated),
-                           .text(u.acl.rawValue), .text(StoredHeader.encode(u.headers))])
-            }
+        try writer.write { c throws(OSSError) in
+            try requireBucket(c, u.bucket)
+            try c.run("INSERT INTO uploads(upload_id, bucket, key, initiated, acl, headers) VALUES (?, ?, ?, ?, ?, ?)",
+                      [.text(u.uploadId), .text(u.bucket), .blob(Array(u.key.utf8)), .int(u.initiated),
+                       .text(u.acl.rawValue), .text(StoredHeader.encode(u.headers))])
         }
     }
 
@@ -313,22 +309,23 @@ final class MetadataStore: Sendable {
         try pool.with { c throws(OSSError) in try upload(c, id, bucket: bucket, key: key) }
     }
 
-    /// Records a part (replacing an earlier one with the same number); returns the replaced part's blob.
-    func putPart(uploadId: String, bucket: String, key: String, _ p: PartRecord) throws(OSSError) -> String? {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) -> String? in
-                _ = try upload(c, uploadId, bucket: bucket, key: key)
-                var old: String?
-                try c.run("SELECT blob FROM parts WHERE upload_id = ? AND part_number = ?",
-                          [.text(uploadId), .int(Int64(p.partNumber))]) { r in
-                    old = r.text(0)
-                    return false
-                }
-                try c.run("INSERT OR REPLACE INTO parts(upload_id, part_number, size, etag, crc64, modified, blob) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                          [.text(uploadId), .int(Int64(p.partNumber)), .int(p.size), .text(p.etag),
-                           .int(Int64(bitPattern: p.crc64)), .int(p.modified), .text(p.blob)])
-                return old
+    /// Records a part (replacing an earlier one with the same number), after fsyncing `syncing` (the directories
+    /// its blob was renamed into); returns the replaced part's blob.
+    func putPart(uploadId: String, bucket: String, key: String, _ p: PartRecord, syncing: [String] = [])
+        throws(OSSError) -> String?
+    {
+        try writer.write(syncing: syncing) { c throws(OSSError) -> String? in
+            _ = try upload(c, uploadId, bucket: bucket, key: key)
+            var old: String?
+            try c.run("SELECT blob FROM parts WHERE upload_id = ? AND part_number = ?",
+                      [.text(uploadId), .int(Int64(p.partNumber))]) { r in
+                old = r.text(0)
+                return false
             }
+            try c.run("INSERT OR REPLACE INTO parts(upload_id, part_number, size, etag, crc64, modified, blob) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      [.text(uploadId), .int(Int64(p.partNumber)), .int(p.size), .text(p.etag),
+                       .int(Int64(bitPattern: p.crc64)), .int(p.modified), .text(p.blob)])
+            return old
         }
     }
 
@@ -351,30 +348,28 @@ final class MetadataStore: Sendable {
     }
 
     /// Ends an upload: removes its rows (and, when `object` is given, commits that object in the same
-    /// transaction). Returns the part blobs to remove and the replaced object row, if any.
-    func finishUpload(_ id: String, bucket: String, key: String, object: ObjectRecord?,
+    /// transaction, after fsyncing `syncing`). Returns the part blobs to remove and the replaced object row, if any.
+    func finishUpload(_ id: String, bucket: String, key: String, object: ObjectRecord?, syncing: [String] = [],
                       check: (ObjectRecord?) throws(OSSError) -> Void = { _ in })
         throws(OSSError) -> (parts: [String], replaced: ObjectRecord?)
     {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) -> (parts: [String], replaced: ObjectRecord?) in
-                _ = try upload(c, id, bucket: bucket, key: key)
-                var blobs: [String] = []
-                try c.run("SELECT blob FROM parts WHERE upload_id = ?", [.text(id)]) { r in
-                    blobs.append(r.text(0))
-                    return true
-                }
-                var replaced: ObjectRecord?
-                if let object {
-                    try requireBucket(c, bucket)
-                    replaced = try self.object(c, bucket, key)
-                    try check(replaced)
-                    try insert(c, bucket, object)
-                }
-                try c.run("DELETE FROM parts WHERE upload_id = ?", [.text(id)])
-                try c.run("DELETE FROM uploads WHERE upload_id = ?", [.text(id)])
-                return (blobs, replaced)
+        try writer.write(syncing: syncing) { c throws(OSSError) -> (parts: [String], replaced: ObjectRecord?) in
+            _ = try upload(c, id, bucket: bucket, key: key)
+            var blobs: [String] = []
+            try c.run("SELECT blob FROM parts WHERE upload_id = ?", [.text(id)]) { r in
+                blobs.append(r.text(0))
+                return true
             }
+            var replaced: ObjectRecord?
+            if let object {
+                try requireBucket(c, bucket)
+                replaced = try self.object(c, bucket, key)
+                try check(replaced)
+                try insert(c, bucket, object)
+            }
+            try c.run("DELETE FROM parts WHERE upload_id = ?", [.text(id)])
+            try c.run("DELETE FROM uploads WHERE upload_id = ?", [.text(id)])
+            return (blobs, replaced)
         }
     }
 

@@ -56,7 +56,8 @@ extension ObjectService {
                                   crc64: writer.crc.value, modified: HTTPTime.now(), blob: name)
             let replaced: String?
             do throws(OSSError) {
-                replaced = try metadata.putPart(uploadId: id, bucket: r.bucket, key: r.key, part)
+                replaced = try metadata.putPart(uploadId: id, bucket: r.bucket, key: r.key, part,
+                                                syncing: [blobs.directory(of: name)])
             } catch {
                 blobs.remove(name)
                 throw error
@@ -126,7 +127,8 @@ extension ObjectService {
                 let forbid = r.head.headers["x-oss-forbid-overwrite"]?.lowercased() == "true"
                 let finished: (parts: [String], replaced: ObjectRecord?)
                 do throws(OSSError) {
-                    finished = try metadata.finishUpload(id, bucket: r.bucket, key: r.key, object: record) {
+                    finished = try metadata.finishUpload(id, bucket: r.bucket, key: r.key, object: record,
+                                                         syncing: [blobs.directory(of: name)]) {
                         existing throws(OSSError) in
                         if forbid, existing != nil {
                             throw OSSError(status: 409, code: "FileAlreadyExists",

@@ -50,7 +50,8 @@ extension ObjectService {
         status: 409, code: "FileAlreadyExists", message: "The object you specified already exists and can not be overwritten.")
 
     /// PutObject: streams the body to a temporary file (MD5 and CRC-64 on the fly), checks Content-MD5, fsyncs,
-    /// renames, commits the row, and only then answers 200.
+    /// renames, commits the row (with concurrent uploads, after fsyncing the blob's directory: `GroupCommit`),
+    /// and only then answers 200.
     func putObject(_ r: Request) throws(OSSError) -> HTTPBodyDisposition {
         let bucket = try requireBucket(r.bucket)
         try authorizeObject(r, bucket, key: r.key)
@@ -73,7 +74,8 @@ extension ObjectService {
                                       modified: HTTPTime.now(), type: .normal, acl: acl, headers: headers, blob: name)
             let old: ObjectRecord?
             do throws(OSSError) {
-                old = try metadata.putObject(bucket: r.bucket, record) { existing throws(OSSError) in
+                old = try metadata.putObject(bucket: r.bucket, record, syncing: [blobs.directory(of: name)]) {
+                    existing throws(OSSError) in
                     if forbid, existing != nil { throw Self.fileAlreadyExists }
                 }
             } catch {
@@ -258,7 +260,8 @@ extension ObjectService {
             record.blob = name
             let old: ObjectRecord?
             do throws(OSSError) {
-                old = try metadata.putObject(bucket: r.bucket, record) { existing throws(OSSError) in
+                old = try metadata.putObject(bucket: r.bucket, record, syncing: [blobs.directory(of: name)]) {
+                    existing throws(OSSError) in
                     if forbid, existing != nil { throw Self.fileAlreadyExists }
                 }
             } catch {
@@ -342,7 +345,8 @@ extension ObjectService {
             let record = ObjectRecord(key: r.key, size: position + writer.count, etag: etag, crc64: crc,
                                       modified: HTTPTime.now(), type: .appendable, acl: acl, headers: headers, blob: name)
             do throws(OSSError) {
-                _ = try metadata.putObject(bucket: r.bucket, record) { current throws(OSSError) in
+                _ = try metadata.putObject(bucket: r.bucket, record, syncing: isNew ? [blobs.directory(of: name)] : [])
+                { current throws(OSSError) in
                     guard current?.blob == (isNew ? nil : name), (current?.size ?? 0) == position else { throw mismatch }
                 }
             } catch {

@@ -1,0 +1,70 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import LanyardObjectStore
+
+@Suite struct GroupCommitTests {
+    private static func object(_ key: String) -> ObjectRecord {
+        ObjectRecord(key: key, size: 1, etag: "E", crc64: 0, modified: 0, type: .normal, acl: .default, headers: [],
+                     blob: "b/" + key)
+    }
+
+    private static func store() throws -> (MetadataStore, String) {
+        let dir = temporaryDirectory()
+        let store = try MetadataStore(path: dir + "/objects.db")
+        _ = try store.createBucket(BucketRecord(name: "bkt", owner: "1", acl: .private, created: 0, storageClass: "Standard"))
+        return (store, dir)
+    }
+
+    /// Many threads writing at once: every write lands, each refusal undoes only its own row, and the rows
+    /// survive reopening the database (they were committed, not just queued).
+    @Test func concurrentWritersCommitTogetherAndARefusalUndoesOnlyItsOwnWrite() throws {
+        let (store, dir) = try Self.store()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let refused = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 64) { i in
+            let key = "k\(i)"
+            do throws(OSSError) {
+                _ = try store.putObject(bucket: "bkt", Self.object(key), syncing: [dir]) { _ throws(OSSError) in
+                    if i % 5 == 0 { throw OSSError(status: 409, code: "FileAlreadyExists", message: "refused") }
+                }
+            } catch {
+                refused.withLock { $0.append(key) }
+                #expect(error.code == "FileAlreadyExists")
+            }
+        }
+        let refusedKeys = Set(refused.withLock { $0 })
+        #expect(refusedKeys == Set((0..<64).filter { $0 % 5 == 0 }.map { "k\($0)" }))
+        let reopened = try MetadataStore(path: dir + "/objects.db")
+        for i in 0..<64 {
+            let found = try reopened.object(bucket: "bkt", key: "k\(i)")
+            #expect((found == nil) == refusedKeys.contains("k\(i)"))
+        }
+    }
+
+    /// A write whose directory cannot be synced fails without committing, and the next writes still work.
+    @Test func aDirectoryThatCannotBeSyncedFailsItsWriteOnly() throws {
+        let (store, dir) = try Self.store()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(throws: OSSError.self) {
+            _ = try store.putObject(bucket: "bkt", Self.object("lost"), syncing: [dir + "/missing"])
+        }
+        #expect(try store.object(bucket: "bkt", key: "lost") == nil)
+        _ = try store.putObject(bucket: "bkt", Self.object("kept"), syncing: [dir])
+        #expect(try store.object(bucket: "bkt", key: "kept") != nil)
+    }
+
+    /// Writes that return values and writes that throw inside a batch keep their own results.
+    @Test func resultsAndErrorsReachTheirOwnCallers() throws {
+        let (store, dir) = try Self.store()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        DispatchQueue.concurrentPerform(iterations: 32) { i in
+            let key = "r\(i % 8)"
+            // Each key is written four times; every write but the first sees the row before it.
+            let old = try? store.putObject(bucket: "bkt", Self.object(key))
+            if let old { #expect(old.key == key) }
+        }
+        #expect(throws: OSSError.self) { _ = try store.putObject(bucket: "nobucket", Self.object("x")) }
+        for i in 0..<8 { #expect(try store.object(bucket: "bkt", key: "r\(i)") != nil) }
+    }
+}
