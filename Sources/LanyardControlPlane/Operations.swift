@@ -16,8 +16,8 @@ public struct LogSink: Sendable {
 
     /// Lines on standard error, each written with one `write(2)` so concurrent lines never interleave.
     public static let standardError = LogSink { line in
-        let bytes = Array((line + "\n").utf8)
-        bytes.withUnsafeBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+        var text = line + "\n"
+        text.withUTF8 { _ = Glibc.write(2, $0.baseAddress, $0.count) }
     }
 
     /// Discards every line.
