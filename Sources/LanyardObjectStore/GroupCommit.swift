@@ -4,28 +4,49 @@ import Synchronization
 import Glibc
 #endif
 
+/// Writes the small bodies of one commit batch into a single file before their rows commit.
+protocol BodyPacker: Sendable {
+    /// Writes `bodies` back to back into a new file, fsynced and renamed into place; returns the file's name,
+    /// the directory holding it (which the commit fsyncs) and each body's offset.
+    func pack(_ bodies: [[UInt8]]) throws(OSSError) -> (file: String, directory: String, offsets: [Int64])
+    /// Removes a pack none of whose rows committed.
+    func removePack(_ file: String)
+}
+
+/// Where the leader put a packed body: the pack file and the body's offset in it.
+struct PackedBody {
+    let file: String
+    let offset: Int64
+}
+
 /// The only writer of the object database, committing concurrent write transactions together.
 ///
 /// A writer that arrives while no batch is being committed leads: it takes every writer waiting at that
-/// moment (itself included), fsyncs each directory they renamed blobs into once, runs their bodies in one
-/// SQLite transaction (each body in a savepoint of its own, so a refusal undoes only its own changes), commits
-/// once — one WAL fsync for the whole batch — wakes them, and hands the lead to a writer that arrived in the
-/// meantime. N concurrent uploads thus cost one commit and one fsync per distinct directory instead of N of
-/// each, and no writer ever sleeps in SQLite's busy handler waiting for another connection's write lock.
-/// Nothing is acknowledged before the commit that holds it is durable.
+/// moment (itself included), writes the small bodies they carry into one pack file (fsynced and renamed into
+/// place), fsyncs each directory they renamed blobs into once, runs their bodies in one SQLite transaction
+/// (each in a savepoint of its own, so a refusal undoes only its own changes), commits once — one WAL fsync
+/// for the whole batch — wakes them, and hands the lead to a writer that arrived in the meantime. N
+/// concurrent small uploads thus cost one file, one file fsync, one commit and one fsync per distinct
+/// directory instead of N of each, and no writer ever sleeps in SQLite's busy handler waiting for another
+/// connection's write lock. Nothing is acknowledged before the commit that holds it is durable.
 final class GroupCommit: Sendable {
     /// One waiting write. Its mutable fields are written by the leader before `wake` is signalled and read by
     /// the writer after, so the semaphore orders every access. The leader drops `body` once it has run (the
     /// body only borrows the caller's closure, see `write`).
     private final class Job: @unchecked Sendable {
-        let directories: [String]
-        var body: ((SQLiteConnection) throws(OSSError) -> Void)?
+        var directories: [String]
+        /// A small body to pack, and where the leader put it.
+        let payload: [UInt8]?
+        var packed: PackedBody?
+        var body: ((SQLiteConnection, PackedBody?) throws(OSSError) -> Void)?
         var error: OSSError?
         var finished = false
         let wake = DispatchSemaphore(value: 0)
 
-        init(directories: [String], body: @escaping (SQLiteConnection) throws(OSSError) -> Void) {
+        init(directories: [String], payload: [UInt8]?,
+             body: @escaping (SQLiteConnection, PackedBody?) throws(OSSError) -> Void) {
             self.directories = directories
+            self.payload = payload
             self.body = body
         }
     }
@@ -42,10 +63,13 @@ final class GroupCommit: Sendable {
 
     private let state = Mutex(State())
     private let box: ConnectionBox
+    private let packer: (any BodyPacker)?
 
-    /// Takes `connection` as the writing connection; nothing else may write through it.
-    init(connection: SQLiteConnection) {
+    /// Takes `connection` as the writing connection (nothing else may write through it); `packer` writes the
+    /// small bodies of a batch.
+    init(connection: SQLiteConnection, packer: (any BodyPacker)?) {
         box = ConnectionBox(connection)
+        self.packer = packer
     }
 
     /// Runs `body` in a write transaction that commits before this returns, after fsyncing `directories`
@@ -53,9 +77,19 @@ final class GroupCommit: Sendable {
     func write<T>(syncing directories: [String] = [], _ body: (SQLiteConnection) throws(OSSError) -> T)
         throws(OSSError) -> T
     {
+        try write(syncing: directories, packing: nil) { c, _ throws(OSSError) in try body(c) }
+    }
+
+    /// `write`, with `payload` (a small body) first written into the batch's pack file, which `body` is told.
+    func write<T>(syncing directories: [String] = [], packing payload: [UInt8]?,
+                  _ body: (SQLiteConnection, PackedBody?) throws(OSSError) -> T) throws(OSSError) -> T
+    {
+        if payload != nil && packer == nil { throw OSSError.internalError("database: no packer for small bodies") }
         var result: T?
         try withoutActuallyEscaping(body) { (body) throws(OSSError) in
-            let job = Job(directories: directories) { c throws(OSSError) in result = try body(c) }
+            let job = Job(directories: directories, payload: payload) { c, packed throws(OSSError) in
+                result = try body(c, packed)
+            }
             try run(job)
         }
         guard let result else { throw OSSError.internalError("database: write finished without a result") }
@@ -97,6 +131,14 @@ final class GroupCommit: Sendable {
     }
 
     private func commit(_ batch: [Job]) {
+        let pack = writePack(batch)
+        transact(batch)
+        // A pack none of whose rows committed is garbage.
+        if let pack, !batch.contains(where: { $0.packed != nil && $0.error == nil }) { packer?.removePack(pack) }
+    }
+
+    /// Syncs the batch's directories and runs its live jobs in one transaction.
+    private func transact(_ batch: [Job]) {
         var failedDirectories: [String: OSSError] = [:]
         var synced = Set<String>()
         for job in batch {
@@ -106,7 +148,7 @@ final class GroupCommit: Sendable {
             }
         }
         var live: [Job] = []
-        for job in batch {
+        for job in batch where job.error == nil {
             if let failed = job.directories.lazy.compactMap({ failedDirectories[$0] }).first {
                 job.error = failed
             } else {
@@ -131,7 +173,7 @@ final class GroupCommit: Sendable {
                 break
             }
             do throws(OSSError) {
-                try job.body?(c)
+                try job.body?(c, job.packed)
             } catch {
                 job.error = error
                 do throws(OSSError) { try c.run("ROLLBACK TO job") } catch {
@@ -150,6 +192,24 @@ final class GroupCommit: Sendable {
         if let broken {
             try? c.exec("ROLLBACK")
             for job in live where job.error == nil { job.error = broken }
+        }
+    }
+
+    /// Writes the batch's small bodies into one pack and tells each job where its body went (or fails them
+    /// all); returns the pack's file name.
+    private func writePack(_ batch: [Job]) -> String? {
+        let carrying = batch.filter { $0.payload != nil }
+        guard let packer, !carrying.isEmpty else { return nil }
+        do throws(OSSError) {
+            let pack = try packer.pack(carrying.map { $0.payload ?? [] })
+            for (job, offset) in zip(carrying, pack.offsets) {
+                job.packed = PackedBody(file: pack.file, offset: offset)
+                job.directories.append(pack.directory)
+            }
+            return pack.file
+        } catch {
+            for job in carrying { job.error = error }
+            return nil
         }
     }
 

@@ -69,8 +69,8 @@ public final class ObjectService: HTTPHandler {
         } catch {
             throw OSSError.internalError("cannot create \(configuration.dataDirectory)")
         }
-        metadata = try MetadataStore(path: configuration.dataDirectory + "/objects.db")
         blobs = try BlobStore(root: configuration.dataDirectory + "/objects")
+        metadata = try MetadataStore(path: configuration.dataDirectory + "/objects.db", packer: blobs)
         authenticator = Authenticator(authority: authority, maxSkew: configuration.maxClockSkew)
         log = EventLog(sink: configuration.logSink)
         requestIdPrefix = SecureRandom.bytes(4).hexString.uppercased()

@@ -60,11 +60,60 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         DispatchQueue.concurrentPerform(iterations: 32) { i in
             let key = "r\(i % 8)"
-            // Each key is written four times; every write but the first sees the row before it.
-            let old = try? store.putObject(bucket: "bkt", Self.object(key))
-            if let old { #expect(old.key == key) }
+            // Each key is written four times; every write but the first replaces a row with the same blob name.
+            let unreferenced = try? store.putObject(bucket: "bkt", Self.object(key))
+            if let unreferenced { #expect(unreferenced == "b/" + key) }
         }
         #expect(throws: OSSError.self) { _ = try store.putObject(bucket: "nobucket", Self.object("x")) }
         for i in 0..<8 { #expect(try store.object(bucket: "bkt", key: "r\(i)") != nil) }
+    }
+
+    /// Small bodies written at once share pack files; every object reads back its own bytes, and a pack file
+    /// is removed exactly when the last row referring to it goes (overwritten or deleted).
+    @Test func packedBodiesShareFilesAndLeaveWithTheirLastRow() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let blobs = try BlobStore(root: dir + "/objects")
+        let store = try MetadataStore(path: dir + "/objects.db", packer: blobs)
+        _ = try store.createBucket(
+            BucketRecord(name: "bkt", owner: "1", acl: .private, created: 0, storageClass: "Standard"))
+        let count = 48
+        let unreferenced = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: count) { i in
+            let body = Array("body \(i) ".utf8) + [UInt8](repeating: UInt8(i), count: i * 10)
+            var record = Self.object("p\(i)")
+            record.blob = ""
+            do {
+                if let file = try store.putObject(bucket: "bkt", record, packing: body) {
+                    unreferenced.withLock { $0.append(file) }
+                }
+            } catch {
+                Issue.record("put p\(i): \(error)")
+            }
+        }
+        #expect(unreferenced.withLock { $0 }.isEmpty)
+        var files = Set<String>()
+        for i in 0..<count {
+            let o = try #require(try store.object(bucket: "bkt", key: "p\(i)"))
+            let location = BlobStore.location(o.blob)
+            #expect(BlobStore.isPack(location.file))
+            files.insert(location.file)
+            let handle = try #require(FileHandle(forReadingAtPath: blobs.path(location.file)))
+            try handle.seek(toOffset: UInt64(location.offset))
+            let expected = Array("body \(i) ".utf8) + [UInt8](repeating: UInt8(i), count: i * 10)
+            #expect(Array(handle.readData(ofLength: expected.count)) == expected)
+        }
+        // Remove every row: each pack file is handed back exactly once, by the last row referring to it.
+        var handedBack: [String] = []
+        for i in stride(from: 0, to: count, by: 2) {
+            if let file = try store.deleteObject(bucket: "bkt", key: "p\(i)").unreferenced { handedBack.append(file) }
+        }
+        for i in stride(from: 1, to: count, by: 2) {
+            var record = Self.object("p\(i)")
+            record.blob = "xx/plain\(i)"
+            if let file = try store.putObject(bucket: "bkt", record) { handedBack.append(file) }
+        }
+        #expect(handedBack.sorted() == files.sorted())
+        #expect(try store.deleteObject(bucket: "bkt", key: "p0").existed == false)
     }
 }
