@@ -70,7 +70,7 @@ struct BlobStore: Sendable, BodyPacker {
 
     /// Absolute path of the temporary file for a blob name.
     func temporaryPath(_ name: String) -> String {
-        root + "/tmp/" + name.replacingOccurrences(of: "/", with: "-")
+        root + "/tmp/" + String(decoding: name.utf8.map { $0 == UInt8(ascii: "/") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
     }
 
     /// The directory holding a committed blob: the metadata commit that first references a blob fsyncs it

@@ -259,7 +259,7 @@ public final class ObjectService: HTTPHandler {
         case .authenticated(let caller, let accessKeyId, let sessionPolicy):
             var context = OSSAuthorizationMapping.conditions(operation: r.operation, target: r.target)
             context["acs:SourceIp"] = [r.head.remoteAddress]
-            context["acs:CurrentTime"] = [HTTPTime.iso8601(r.now).replacingOccurrences(of: ".000Z", with: "Z")]
+            context["acs:CurrentTime"] = [String(HTTPTime.iso8601(r.now).dropLast(".000Z".count)) + "Z"]
             context["acs:SecureTransport"] = ["false"]
             context["acs:AccessId"] = [accessKeyId]
             if let agent = r.head.headers["User-Agent"] { context["acs:UserAgent"] = [agent] }
