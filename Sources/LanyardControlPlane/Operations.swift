@@ -48,7 +48,7 @@ final class BatchedLineWriter: Sendable {
     private let wake = DispatchSemaphore(value: 0)
 
     /// A writer for a descriptor that stays open for the life of the process (its thread never ends).
-    private init(descriptor: Int32) {
+    init(descriptor: Int32) {
         self.descriptor = descriptor
         let thread = Thread { [self] in
             while true {
