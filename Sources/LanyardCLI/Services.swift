@@ -79,7 +79,8 @@ final class Services: Sendable {
             do throws(HTTPServerError) {
                 ossServer = try HTTPServer(
                     configuration: HTTPServerConfiguration(
-                        listen: .socket(ossSocket), connectionMemoryLimit: ObjectService.connectionMemoryLimit),
+                        listen: .socket(ossSocket), threadPerConnection: ObjectService.threadPerConnection,
+                        connectionMemoryLimit: ObjectService.connectionMemoryLimit),
                     handler: objects)
             } catch {
                 apiServer.shutdown()

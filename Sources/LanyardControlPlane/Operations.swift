@@ -14,14 +14,87 @@ public struct LogSink: Sendable {
     /// A sink calling `write` for each line.
     public init(_ write: @escaping @Sendable (String) -> Void) { self.write = write }
 
-    /// Lines on standard error, each written with one `write(2)` so concurrent lines never interleave.
-    public static let standardError = LogSink { line in
-        let bytes = Array((line + "\n").utf8)
-        bytes.withUnsafeBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
-    }
+    /// Lines on standard error. The calling thread only copies its line into a buffer; a writer thread writes
+    /// what has gathered shortly after (about 2 ms) with one `write(2)`, so lines never interleave or split and
+    /// a busy server pays one system call per batch rather than per request. Buffered lines are written at
+    /// exit.
+    public static let standardError = LogSink { line in BatchedLineWriter.standardError.append(line) }
 
     /// Discards every line.
     public static let discard = LogSink { _ in }
+}
+
+/// Appends lines to a descriptor in batches (see ``LogSink/standardError``). Past `limit` buffered bytes the
+/// appending thread writes them itself, so a stalled descriptor slows its writers instead of growing memory.
+final class BatchedLineWriter: Sendable {
+    /// The writer of standard error, flushed at exit.
+    static let standardError: BatchedLineWriter = {
+        let writer = BatchedLineWriter(descriptor: 2)
+        atexit { BatchedLineWriter.standardError.flush() }
+        return writer
+    }()
+
+    private struct Pending {
+        var bytes: [UInt8] = []
+        var scheduled = false
+    }
+
+    private static let gatherMicroseconds: useconds_t = 2000
+    private static let limit = 1 << 20
+    private let descriptor: Int32
+    private let pending = Mutex(Pending())
+    /// Held while writing, so batches reach the descriptor in the order they were taken.
+    private let writing = Mutex(())
+    private let wake = DispatchSemaphore(value: 0)
+
+    /// A writer for a descriptor that stays open for the life of the process (its thread never ends).
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+        let thread = Thread { [self] in
+            while true {
+                wake.wait()
+                usleep(Self.gatherMicroseconds)
+                flush()
+            }
+        }
+        thread.name = "lanyard-log"
+        thread.start()
+    }
+
+    /// Buffers `line` and a newline.
+    func append(_ line: String) {
+        let (schedule, full) = pending.withLock { pending in
+            pending.bytes.append(contentsOf: line.utf8)
+            pending.bytes.append(UInt8(ascii: "\n"))
+            defer { pending.scheduled = true }
+            return (!pending.scheduled, pending.bytes.count > Self.limit)
+        }
+        if full {
+            flush()
+        } else if schedule {
+            wake.signal()
+        }
+    }
+
+    /// Writes everything buffered now.
+    func flush() {
+        writing.withLock { _ in
+            let bytes = pending.withLock { pending in
+                pending.scheduled = false
+                defer { pending.bytes = [] }
+                return pending.bytes
+            }
+            bytes.withUnsafeBytes { buffer in
+                var done = 0
+                while done < buffer.count {
+                    let n = Glibc.write(descriptor, buffer.baseAddress! + done, buffer.count - done)
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { return }
+                    done += n
+                }
+            }
+        }
+    }
 }
 
 /// Structured operational logging. Callers must never pass a secret or a whole SecurityToken.

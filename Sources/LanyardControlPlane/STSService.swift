@@ -119,10 +119,10 @@ struct STSService: RPCService {
     static func parseRoleArn(_ arn: String) -> (String, String)? {
         let parts = arn.split(separator: ":", maxSplits: 4, omittingEmptySubsequences: false)
         guard parts.count == 5, parts[0] == "acs", parts[1] == "ram", parts[2].isEmpty,
-            !parts[3].isEmpty, parts[3].allSatisfy(\.isNumber), parts[4].hasPrefix("role/")
+            !parts[3].isEmpty, parts[3].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), parts[4].hasPrefix("role/")
         else { return nil }
         let name = parts[4].dropFirst("role/".count)
-        guard !name.isEmpty, name.count <= 64, !name.contains("/") else { return nil }
+        guard !name.isEmpty, name.count <= 64, !name.utf8.contains(UInt8(ascii: "/")) else { return nil }
         return (String(parts[3]), String(name))
     }
 

@@ -187,22 +187,65 @@ struct SessionTokenSealer: Sendable {
         }
     }
 
+    private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    /// The value of each base64url symbol, 0xFF for bytes that are not one.
+    private static let base64Values: [UInt8] = {
+        var values = [UInt8](repeating: 0xFF, count: 256)
+        for (value, symbol) in base64Alphabet.enumerated() { values[Int(symbol)] = UInt8(value) }
+        return values
+    }()
+
+    /// Unpadded base64url (RFC 4648 §5).
     static func base64url(_ bytes: [UInt8]) -> String {
-        var text = Data(bytes).base64EncodedString()
-        text = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        while text.hasSuffix("=") { text.removeLast() }
-        return text
+        let alphabet = base64Alphabet
+        return String(unsafeUninitializedCapacity: (bytes.count * 4 + 2) / 3) { out in
+            var n = 0
+            var i = 0
+            while i + 3 <= bytes.count {
+                let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                out[n] = alphabet[Int(v >> 18)]
+                out[n + 1] = alphabet[Int(v >> 12 & 63)]
+                out[n + 2] = alphabet[Int(v >> 6 & 63)]
+                out[n + 3] = alphabet[Int(v & 63)]
+                n += 4
+                i += 3
+            }
+            let rest = bytes.count - i
+            if rest > 0 {
+                let v = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
+                out[n] = alphabet[Int(v >> 18)]
+                out[n + 1] = alphabet[Int(v >> 12 & 63)]
+                n += 2
+                if rest == 2 {
+                    out[n] = alphabet[Int(v >> 6 & 63)]
+                    n += 1
+                }
+            }
+            return n
+        }
     }
 
+    /// Decodes unpadded base64url; nil for any other symbol, an impossible length or non-zero unused bits.
     static func decodeBase64url(_ text: String) -> [UInt8]? {
-        guard !text.isEmpty, text.utf8.count < 1 << 20 else { return nil }
-        guard !text.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "=") })
-        else { return nil }
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        let remainder = standard.utf8.count % 4
-        if remainder == 1 { return nil }
-        if remainder > 0 { standard += String(repeating: "=", count: 4 - remainder) }
-        guard let data = Data(base64Encoded: standard) else { return nil }
-        return Array(data)
+        let symbols = Array(text.utf8)
+        guard !symbols.isEmpty, symbols.count < 1 << 20, symbols.count % 4 != 1 else { return nil }
+        let values = base64Values
+        var out = [UInt8]()
+        out.reserveCapacity(symbols.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for symbol in symbols {
+            let value = values[Int(symbol)]
+            guard value != 0xFF else { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+                accumulator &= (1 << UInt32(bits)) - 1
+            }
+        }
+        guard accumulator == 0 else { return nil }
+        return out
     }
 }

@@ -106,18 +106,18 @@ public enum SecureRandom {
         return out
     }
 
-    /// A random string of `count` characters drawn from `alphabet`, without modulo bias.
+    /// A random string of `count` characters drawn from `alphabet` (ASCII), without modulo bias.
     public static func string(count: Int, alphabet: String) -> String {
-        let symbols = Array(alphabet)
-        precondition(!symbols.isEmpty && symbols.count <= 256)
+        let symbols = Array(alphabet.utf8)
+        precondition(!symbols.isEmpty && symbols.count <= 256 && symbols.allSatisfy { $0 < 0x80 })
         let limit = 256 - (256 % symbols.count)
-        var result = ""
+        var result = [UInt8]()
         result.reserveCapacity(count)
         while result.count < count {
             for byte in bytes(count * 2) where Int(byte) < limit && result.count < count {
                 result.append(symbols[Int(byte) % symbols.count])
             }
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 }

@@ -109,7 +109,9 @@ extension Sequence<UInt8> {
     public var base64String: String { Data(self).base64EncodedString() }
 }
 
-/// Constant-time comparison, for secrets and signatures.
+/// Constant-time comparison, for secrets and signatures. Inlinable, so callers get a version specialized to
+/// their collections rather than one walking generic iterators.
+@inlinable
 public func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
     guard a.count == b.count else { return false }
     var difference: UInt8 = 0

@@ -37,8 +37,12 @@ public struct HTTPServerConfiguration: Sendable {
 
     /// Where connections come from.
     public var listen: Listen
-    /// Worker threads (libmicrohttpd's thread pool; ignored for `.acceptedConnections`, which uses one).
+    /// Worker threads (libmicrohttpd's thread pool; ignored for `.acceptedConnections`, which uses one, and
+    /// with `threadPerConnection`).
     public var threads: Int
+    /// One thread per connection instead of the pool, for handlers that block (on fsync, say): a connection
+    /// waiting for the disk then never holds up the others, and blocked requests overlap their waits.
+    public var threadPerConnection: Bool
     /// Maximum number of simultaneous connections.
     public var connectionLimit: Int
     /// Idle seconds after which a connection is closed (0 = never).
@@ -51,9 +55,11 @@ public struct HTTPServerConfiguration: Sendable {
 
     /// Creates a configuration; threads default to the number of processors.
     public init(listen: Listen, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                connectionLimit: Int = 1024, timeoutSeconds: Int = 60, connectionMemoryLimit: Int = 32 * 1024) {
+                threadPerConnection: Bool = false, connectionLimit: Int = 1024, timeoutSeconds: Int = 60,
+                connectionMemoryLimit: Int = 32 * 1024) {
         self.listen = listen
         self.threads = threads
+        self.threadPerConnection = threadPerConnection
         self.connectionLimit = connectionLimit
         self.timeoutSeconds = timeoutSeconds
         self.connectionMemoryLimit = connectionMemoryLimit
@@ -106,8 +112,10 @@ public final class HTTPServer: Sendable {
     /// Binds (if configured to) and starts serving with `handler`.
     public init(configuration: HTTPServerConfiguration, handler: any HTTPHandler) throws(HTTPServerError) {
         let core = ServerCore(handler: handler)
-        var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue | MHD_USE_ITC.rawValue
-            | MHD_USE_TURBO.rawValue
+        var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_ITC.rawValue | MHD_USE_TURBO.rawValue
+        // libmicrohttpd runs a thread per connection with poll only (epoll is for its pool).
+        flags |= configuration.threadPerConnection
+            ? MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_POLL.rawValue : MHD_USE_EPOLL.rawValue
         var listenFD: Int32 = -1
         var boundPort = 0
         switch configuration.listen {
@@ -123,7 +131,7 @@ public final class HTTPServer: Sendable {
         }
         let context = Unmanaged.passRetained(core)
         let started = lanyard_mhd_start(
-            flags, listenFD, UInt32(clamping: max(1, configuration.threads)),
+            flags, listenFD, UInt32(clamping: configuration.threadPerConnection ? 1 : max(1, configuration.threads)),
             UInt32(clamping: max(1, configuration.connectionLimit)),
             UInt32(clamping: max(0, configuration.timeoutSeconds)), max(4096, configuration.connectionMemoryLimit),
             mhdAccessHandler, mhdRequestCompleted, mhdConnectionNotify, mhdURILogger, mhdUnescaper,

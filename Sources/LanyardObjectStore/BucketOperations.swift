@@ -160,7 +160,7 @@ extension ObjectService {
                 // Per-key authorization: a Deny on one prefix must hold inside a batch too.
                 for key in parsed.keys { try authorizeObject(r, bucket, key: key) }
                 let removed = try metadata.deleteObjects(bucket: r.bucket, keys: parsed.keys)
-                for o in removed { blobs.remove(o.blob) }
+                for file in removed.unreferenced { blobs.remove(file) }
                 return ok(r, xml: ResponseXML.deleteResult(deleted: parsed.quiet ? [] : parsed.keys,
                                                            urlEncoded: r.urlEncoded))
             }

@@ -1,8 +1,13 @@
 /// Buckets, objects, uploads and parts in SQLite (`<data>/objects.db`). Object rows are keyed by
 /// (bucket, key) with the key stored as a BLOB, so order is byte order and one listing page is a few
-/// index seeks, however many keys the bucket holds.
+/// index seeks, however many keys the bucket holds. Reads use a pool of connections; every write goes through
+/// one `GroupCommit`, which commits concurrent writes together. Rows referring to a pack file (several small
+/// bodies in one file, see `BlobStore`) are counted in `packs`, so the file is removed with its last row;
+/// the write methods return the blob files their removed or replaced rows leave unreferenced, which the
+/// caller deletes after the commit.
 final class MetadataStore: Sendable {
     private let pool: SQLitePool
+    private let writer: GroupCommit
 
     private static let schema = """
         CREATE TABLE IF NOT EXISTS buckets(
@@ -16,15 +21,20 @@ final class MetadataStore: Sendable {
             upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated INTEGER NOT NULL,
             acl TEXT NOT NULL, headers TEXT NOT NULL) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, upload_id);
+        CREATE TABLE IF NOT EXISTS packs(name TEXT PRIMARY KEY, refs INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS parts(
             upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
             crc64 INTEGER NOT NULL, modified INTEGER NOT NULL, blob TEXT NOT NULL,
             PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID;
         """
 
-    init(path: String) throws(OSSError) {
+    /// Opens (creating) the database at `path`; `packer` writes the small bodies that `putObject` packs.
+    init(path: String, packer: (any BodyPacker)? = nil) throws(OSSError) {
         do {
             pool = try SQLitePool(path: path) { c throws(SQLiteError) in try c.exec(Self.schema) }
+            let connection = try SQLiteConnection(path: path)
+            try connection.exec("PRAGMA synchronous=FULL;")
+            writer = GroupCommit(connection: connection, packer: packer)
         } catch {
             throw OSSError.internalError("cannot open \(path): \(error.message)")
         }
@@ -52,7 +62,7 @@ final class MetadataStore: Sendable {
 
     /// Creates the bucket; returns false (and changes nothing) when it already exists.
     func createBucket(_ b: BucketRecord) throws(OSSError) -> Bool {
-        try pool.with { c throws(OSSError) in
+        try writer.write { c throws(OSSError) in
             try c.run("INSERT OR IGNORE INTO buckets(\(Self.bucketColumns)) VALUES (?, ?, ?, ?, ?)",
                       [.text(b.name), .text(b.owner), .text(b.acl.rawValue), .int(b.created), .text(b.storageClass)])
             return c.changes == 1
@@ -60,26 +70,24 @@ final class MetadataStore: Sendable {
     }
 
     func setBucketACL(_ name: String, _ acl: CannedACL) throws(OSSError) {
-        try pool.with { c throws(OSSError) in
+        try writer.write { c throws(OSSError) in
             try c.run("UPDATE buckets SET acl = ? WHERE name = ?", [.text(acl.rawValue), .text(name)])
         }
     }
 
     /// Deletes an empty bucket: `BucketNotEmpty` when objects or uploads remain.
     func deleteBucket(_ name: String) throws(OSSError) {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) in
-                var busy = false
-                try c.run("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in busy = true; return false }
-                try c.run("SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in busy = true; return false }
-                if busy {
-                    throw OSSError(status: 409, code: "BucketNotEmpty",
-                                   message: "The bucket you tried to delete is not empty.",
-                                   extra: [.init("BucketName", name)])
-                }
-                try c.run("DELETE FROM buckets WHERE name = ?", [.text(name)])
-                if c.changes == 0 { throw OSSError.noSuchBucket(name) }
+        try writer.write { c throws(OSSError) in
+            var busy = false
+            try c.run("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in busy = true; return false }
+            try c.run("SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1", [.text(name)]) { _ in busy = true; return false }
+            if busy {
+                throw OSSError(status: 409, code: "BucketNotEmpty",
+                               message: "The bucket you tried to delete is not empty.",
+                               extra: [.init("BucketName", name)])
             }
+            try c.run("DELETE FROM buckets WHERE name = ?", [.text(name)])
+            if c.changes == 0 { throw OSSError.noSuchBucket(name) }
         }
     }
 
@@ -134,54 +142,80 @@ final class MetadataStore: Sendable {
         if !exists { throw OSSError.noSuchBucket(bucket) }
     }
 
-    /// Commits an object row. `check` sees the current row (if any) inside the transaction and may refuse;
-    /// returns the replaced row, whose blob the caller removes unless it is shared.
-    func putObject(bucket: String, _ o: ObjectRecord, check: (ObjectRecord?) throws(OSSError) -> Void = { _ in })
-        throws(OSSError) -> ObjectRecord?
+    /// Drops a row's reference to its blob; returns the blob's file once nothing refers to it any more.
+    private func release(_ c: SQLiteConnection, _ blob: String) throws(OSSError) -> String? {
+        let file = BlobStore.location(blob).file
+        guard BlobStore.isPack(file) else { return file }
+        try c.run("UPDATE packs SET refs = refs - 1 WHERE name = ?", [.text(file)])
+        var refs: Int64 = 0
+        try c.run("SELECT refs FROM packs WHERE name = ?", [.text(file)]) { r in
+            refs = r.int(0)
+            return false
+        }
+        guard refs <= 0 else { return nil }
+        try c.run("DELETE FROM packs WHERE name = ?", [.text(file)])
+        return file
+    }
+
+    /// Replaces (or inserts) the row of `o`, releasing the blob of the row it replaces unless the new row keeps
+    /// it (a metadata update in place, an append).
+    private func replace(_ c: SQLiteConnection, _ bucket: String, _ o: ObjectRecord, old: ObjectRecord?)
+        throws(OSSError) -> String?
     {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) -> ObjectRecord? in
-                try requireBucket(c, bucket)
-                let old = try object(c, bucket, o.key)
-                try check(old)
-                try insert(c, bucket, o)
-                return old
+        try insert(c, bucket, o)
+        guard let old, old.blob != o.blob else { return nil }
+        return try release(c, old.blob)
+    }
+
+    /// Commits an object row, after fsyncing `syncing` (the directories its new blob was renamed into), or with
+    /// `body` packed into the batch's pack file (then the row refers to it). `check` sees the current row (if
+    /// any) inside the transaction and may refuse; returns the blob file the replaced row leaves unreferenced.
+    func putObject(bucket: String, _ o: ObjectRecord, packing body: [UInt8]? = nil, syncing: [String] = [],
+                   check: (ObjectRecord?) throws(OSSError) -> Void = { _ in }) throws(OSSError) -> String?
+    {
+        try writer.write(syncing: syncing, packing: body) { c, packed throws(OSSError) -> String? in
+            try requireBucket(c, bucket)
+            let old = try object(c, bucket, o.key)
+            try check(old)
+            var o = o
+            if let packed {
+                o.blob = BlobStore.reference(file: packed.file, offset: packed.offset)
+                try c.run("INSERT INTO packs(name, refs) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET refs = refs + 1",
+                          [.text(packed.file)])
             }
+            return try replace(c, bucket, o, old: old)
         }
     }
 
-    /// Deletes an object row; returns it if it existed.
-    func deleteObject(bucket: String, key: String) throws(OSSError) -> ObjectRecord? {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) -> ObjectRecord? in
-                let old = try object(c, bucket, key)
-                if old != nil {
+    /// Deletes an object row; returns whether it existed and the blob file it leaves unreferenced.
+    func deleteObject(bucket: String, key: String) throws(OSSError) -> (existed: Bool, unreferenced: String?) {
+        try writer.write { c throws(OSSError) -> (existed: Bool, unreferenced: String?) in
+            guard let old = try object(c, bucket, key) else { return (false, nil) }
+            try c.run("DELETE FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))])
+            return (true, try release(c, old.blob))
+        }
+    }
+
+    /// Deletes several rows in one transaction; returns the keys that existed and the blob files left
+    /// unreferenced.
+    func deleteObjects(bucket: String, keys: [String]) throws(OSSError) -> (removed: [String], unreferenced: [String]) {
+        try writer.write { c throws(OSSError) -> (removed: [String], unreferenced: [String]) in
+            var removed: [String] = []
+            var unreferenced: [String] = []
+            for key in keys {
+                if let old = try object(c, bucket, key) {
                     try c.run("DELETE FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))])
+                    removed.append(key)
+                    if let file = try release(c, old.blob) { unreferenced.append(file) }
                 }
-                return old
             }
-        }
-    }
-
-    /// Deletes several rows in one transaction; returns the rows that existed.
-    func deleteObjects(bucket: String, keys: [String]) throws(OSSError) -> [ObjectRecord] {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) -> [ObjectRecord] in
-                var removed: [ObjectRecord] = []
-                for key in keys {
-                    if let old = try object(c, bucket, key) {
-                        try c.run("DELETE FROM objects WHERE bucket = ? AND key = ?", [.text(bucket), .blob(Array(key.utf8))])
-                        removed.append(old)
-                    }
-                }
-                return removed
-            }
+            return (removed, unreferenced)
         }
     }
 
     /// Sets an object's ACL; false when the object does not exist.
     func setObjectACL(bucket: String, key: String, acl: CannedACL) throws(OSSError) -> Bool {
-        try pool.with { c throws(OSSError) in
+        try writer.write { c throws(OSSError) in
             try c.run("UPDATE objects SET acl = ? WHERE bucket = ? AND key = ?",
                       [.text(acl.rawValue), .text(bucket), .blob(Array(key.utf8))])
             return c.changes == 1
@@ -283,13 +317,11 @@ final class MetadataStore: Sendable {
     // MARK: Multipart uploads
 
     func createUpload(_ u: UploadRecord) throws(OSSError) {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) in
-                try requireBucket(c, u.bucket)
-                try c.run("INSERT INTO uploads(upload_id, bucket, key, initiated, acl, headers) VALUES (?, ?, ?, ?, ?, ?)",
-                          [.text(u.uploadId), .text(u.bucket), .blob(Array(u.key.utf8)), .int(u.initiated),
-                           .text(u.acl.rawValue), .text(StoredHeader.encode(u.headers))])
-            }
+        try writer.write { c throws(OSSError) in
+            try requireBucket(c, u.bucket)
+            try c.run("INSERT INTO uploads(upload_id, bucket, key, initiated, acl, headers) VALUES (?, ?, ?, ?, ?, ?)",
+                      [.text(u.uploadId), .text(u.bucket), .blob(Array(u.key.utf8)), .int(u.initiated),
+                       .text(u.acl.rawValue), .text(StoredHeader.encode(u.headers))])
         }
     }
 
@@ -313,22 +345,23 @@ final class MetadataStore: Sendable {
         try pool.with { c throws(OSSError) in try upload(c, id, bucket: bucket, key: key) }
     }
 
-    /// Records a part (replacing an earlier one with the same number); returns the replaced part's blob.
-    func putPart(uploadId: String, bucket: String, key: String, _ p: PartRecord) throws(OSSError) -> String? {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) -> String? in
-                _ = try upload(c, uploadId, bucket: bucket, key: key)
-                var old: String?
-                try c.run("SELECT blob FROM parts WHERE upload_id = ? AND part_number = ?",
-                          [.text(uploadId), .int(Int64(p.partNumber))]) { r in
-                    old = r.text(0)
-                    return false
-                }
-                try c.run("INSERT OR REPLACE INTO parts(upload_id, part_number, size, etag, crc64, modified, blob) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                          [.text(uploadId), .int(Int64(p.partNumber)), .int(p.size), .text(p.etag),
-                           .int(Int64(bitPattern: p.crc64)), .int(p.modified), .text(p.blob)])
-                return old
+    /// Records a part (replacing an earlier one with the same number), after fsyncing `syncing` (the directories
+    /// its blob was renamed into); returns the replaced part's blob.
+    func putPart(uploadId: String, bucket: String, key: String, _ p: PartRecord, syncing: [String] = [])
+        throws(OSSError) -> String?
+    {
+        try writer.write(syncing: syncing) { c throws(OSSError) -> String? in
+            _ = try upload(c, uploadId, bucket: bucket, key: key)
+            var old: String?
+            try c.run("SELECT blob FROM parts WHERE upload_id = ? AND part_number = ?",
+                      [.text(uploadId), .int(Int64(p.partNumber))]) { r in
+                old = r.text(0)
+                return false
             }
+            try c.run("INSERT OR REPLACE INTO parts(upload_id, part_number, size, etag, crc64, modified, blob) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      [.text(uploadId), .int(Int64(p.partNumber)), .int(p.size), .text(p.etag),
+                       .int(Int64(bitPattern: p.crc64)), .int(p.modified), .text(p.blob)])
+            return old
         }
     }
 
@@ -351,30 +384,27 @@ final class MetadataStore: Sendable {
     }
 
     /// Ends an upload: removes its rows (and, when `object` is given, commits that object in the same
-    /// transaction). Returns the part blobs to remove and the replaced object row, if any.
-    func finishUpload(_ id: String, bucket: String, key: String, object: ObjectRecord?,
-                      check: (ObjectRecord?) throws(OSSError) -> Void = { _ in })
-        throws(OSSError) -> (parts: [String], replaced: ObjectRecord?)
+    /// transaction, after fsyncing `syncing`). Returns the blob files left unreferenced: the parts', and the
+    /// replaced object's.
+    func finishUpload(_ id: String, bucket: String, key: String, object: ObjectRecord?, syncing: [String] = [],
+                      check: (ObjectRecord?) throws(OSSError) -> Void = { _ in }) throws(OSSError) -> [String]
     {
-        try pool.with { c throws(OSSError) in
-            try c.transaction { () throws(OSSError) -> (parts: [String], replaced: ObjectRecord?) in
-                _ = try upload(c, id, bucket: bucket, key: key)
-                var blobs: [String] = []
-                try c.run("SELECT blob FROM parts WHERE upload_id = ?", [.text(id)]) { r in
-                    blobs.append(r.text(0))
-                    return true
-                }
-                var replaced: ObjectRecord?
-                if let object {
-                    try requireBucket(c, bucket)
-                    replaced = try self.object(c, bucket, key)
-                    try check(replaced)
-                    try insert(c, bucket, object)
-                }
-                try c.run("DELETE FROM parts WHERE upload_id = ?", [.text(id)])
-                try c.run("DELETE FROM uploads WHERE upload_id = ?", [.text(id)])
-                return (blobs, replaced)
+        try writer.write(syncing: syncing) { c throws(OSSError) -> [String] in
+            _ = try upload(c, id, bucket: bucket, key: key)
+            var unreferenced: [String] = []
+            try c.run("SELECT blob FROM parts WHERE upload_id = ?", [.text(id)]) { r in
+                unreferenced.append(r.text(0))
+                return true
             }
+            if let object {
+                try requireBucket(c, bucket)
+                let replaced = try self.object(c, bucket, key)
+                try check(replaced)
+                if let file = try replace(c, bucket, object, old: replaced) { unreferenced.append(file) }
+            }
+            try c.run("DELETE FROM parts WHERE upload_id = ?", [.text(id)])
+            try c.run("DELETE FROM uploads WHERE upload_id = ?", [.text(id)])
+            return unreferenced
         }
     }
 

@@ -45,7 +45,7 @@ extension ObjectService {
         let expectedMD5 = try Self.contentMD5(r.head.headers)
         _ = try contentLength(r)
         let name = BlobStore.newName()
-        let writer = try BlobWriter(name: name, path: blobs.temporaryPath(name))
+        let writer = try BlobWriter(path: blobs.temporaryPath(name))
         let blobs = self.blobs
         return .stream(UploadSink(
             writer: writer, expectedMD5: expectedMD5, limit: configuration.maxObjectSize, fail: failure(r),
@@ -56,7 +56,8 @@ extension ObjectService {
                                   crc64: writer.crc.value, modified: HTTPTime.now(), blob: name)
             let replaced: String?
             do throws(OSSError) {
-                replaced = try metadata.putPart(uploadId: id, bucket: r.bucket, key: r.key, part)
+                replaced = try metadata.putPart(uploadId: id, bucket: r.bucket, key: r.key, part,
+                                                syncing: [blobs.directory(of: name)])
             } catch {
                 blobs.remove(name)
                 throw error
@@ -124,9 +125,10 @@ extension ObjectService {
                 let record = ObjectRecord(key: r.key, size: size, etag: etag, crc64: crc, modified: HTTPTime.now(),
                                           type: .multipart, acl: upload.acl, headers: upload.headers, blob: name)
                 let forbid = r.head.headers["x-oss-forbid-overwrite"]?.lowercased() == "true"
-                let finished: (parts: [String], replaced: ObjectRecord?)
+                let unreferenced: [String]
                 do throws(OSSError) {
-                    finished = try metadata.finishUpload(id, bucket: r.bucket, key: r.key, object: record) {
+                    unreferenced = try metadata.finishUpload(id, bucket: r.bucket, key: r.key, object: record,
+                                                         syncing: [blobs.directory(of: name)]) {
                         existing throws(OSSError) in
                         if forbid, existing != nil {
                             throw OSSError(status: 409, code: "FileAlreadyExists",
@@ -137,8 +139,7 @@ extension ObjectService {
                     blobs.remove(name)
                     throw error
                 }
-                for blob in finished.parts { blobs.remove(blob) }
-                if let old = finished.replaced { blobs.remove(old.blob) }
+                for file in unreferenced { blobs.remove(file) }
                 var h = HTTPHeaders()
                 h.add(name: "ETag", value: record.quotedETag)
                 h.add(name: "x-oss-hash-crc64ecma", value: String(crc))
@@ -197,8 +198,8 @@ extension ObjectService {
     func abortUpload(_ r: Request) throws(OSSError) -> HTTPResponse {
         let bucket = try requireBucket(r.bucket)
         try authorizeObject(r, bucket, key: r.key)
-        let finished = try metadata.finishUpload(try uploadId(r), bucket: r.bucket, key: r.key, object: nil)
-        for blob in finished.parts { blobs.remove(blob) }
+        let unreferenced = try metadata.finishUpload(try uploadId(r), bucket: r.bucket, key: r.key, object: nil)
+        for file in unreferenced { blobs.remove(file) }
         return ok(r, status: 204)
     }
 

@@ -49,39 +49,60 @@ extension ObjectService {
     private static let fileAlreadyExists = OSSError(
         status: 409, code: "FileAlreadyExists", message: "The object you specified already exists and can not be overwritten.")
 
-    /// PutObject: streams the body to a temporary file (MD5 and CRC-64 on the fly), checks Content-MD5, fsyncs,
-    /// renames, commits the row, and only then answers 200.
+    /// Bodies of at most this many bytes (as declared by Content-Length) are kept in memory and written with
+    /// the other small bodies of their commit batch into one pack file (see `GroupCommit`): one file, fsync and
+    /// rename for the batch instead of one per object.
+    static let packLimit: Int64 = 64 * 1024
+
+    /// PutObject: streams the body (MD5 and CRC-64 on the fly) to a temporary file, or for a small body into
+    /// memory and then into the commit batch's pack file; checks Content-MD5; fsyncs the file, renames it,
+    /// fsyncs its directory and commits the row (with concurrent uploads, see `GroupCommit`); only then
+    /// answers 200.
     func putObject(_ r: Request) throws(OSSError) -> HTTPBodyDisposition {
         let bucket = try requireBucket(r.bucket)
         try authorizeObject(r, bucket, key: r.key)
         let acl = try objectACL(r)
         let expectedMD5 = try Self.contentMD5(r.head.headers)
-        _ = try contentLength(r)
+        let declared = try contentLength(r)
         let forbid = forbidOverwrite(r)
         if forbid, try metadata.object(bucket: r.bucket, key: r.key) != nil { throw Self.fileAlreadyExists }
         let headers = StoredHeader.from(r.head.headers)
-        let name = BlobStore.newName()
-        let writer = try BlobWriter(name: name, path: blobs.temporaryPath(name))
         let blobs = self.blobs
+        // Commits the row for a body in `blob` (empty when packed) and answers.
+        let commit = { [self] (writer: BlobWriter, md5: [UInt8], blob: String, packing: [UInt8]?)
+            throws(OSSError) -> HTTPResponse in
+            let etag = md5.hexString.uppercased()
+            let record = ObjectRecord(key: r.key, size: writer.count, etag: etag, crc64: writer.crc.value,
+                                      modified: HTTPTime.now(), type: .normal, acl: acl, headers: headers, blob: blob)
+            let unreferenced = try metadata.putObject(
+                bucket: r.bucket, record, packing: packing, syncing: blob.isEmpty ? [] : [blobs.directory(of: blob)]
+            ) { existing throws(OSSError) in
+                if forbid, existing != nil { throw Self.fileAlreadyExists }
+            }
+            if let unreferenced { blobs.remove(unreferenced) }
+            return ok(r, headers: writeHeaders(etag: etag, crc: record.crc64, md5: md5))
+        }
+        if let declared, declared <= Self.packLimit {
+            return .stream(UploadSink(
+                writer: BlobWriter(inMemory: Int(declared)), expectedMD5: expectedMD5, limit: declared,
+                fail: failure(r), discard: {}
+            ) { writer, md5 throws(OSSError) in
+                try commit(writer, md5, "", writer.body)
+            })
+        }
+        let name = BlobStore.newName()
+        let writer = try BlobWriter(path: blobs.temporaryPath(name))
         return .stream(UploadSink(
             writer: writer, expectedMD5: expectedMD5, limit: configuration.maxObjectSize, fail: failure(r),
             discard: { blobs.discardTemporary(name) }
-        ) { [self] writer, md5 throws(OSSError) in
+        ) { writer, md5 throws(OSSError) in
             try blobs.publish(name)
-            let etag = md5.hexString.uppercased()
-            let record = ObjectRecord(key: r.key, size: writer.count, etag: etag, crc64: writer.crc.value,
-                                      modified: HTTPTime.now(), type: .normal, acl: acl, headers: headers, blob: name)
-            let old: ObjectRecord?
             do throws(OSSError) {
-                old = try metadata.putObject(bucket: r.bucket, record) { existing throws(OSSError) in
-                    if forbid, existing != nil { throw Self.fileAlreadyExists }
-                }
+                return try commit(writer, md5, name, nil)
             } catch {
                 blobs.remove(name)
                 throw error
             }
-            if let old { blobs.remove(old.blob) }
-            return ok(r, headers: writeHeaders(etag: etag, crc: record.crc64, md5: md5))
         })
     }
 
@@ -150,7 +171,9 @@ extension ObjectService {
     ]
 
     private func body(_ o: ObjectRecord, offset: Int64, length: Int64) -> HTTPResponseBody {
-        length == 0 ? .empty : .file(path: blobs.path(o.blob), offset: offset, length: length)
+        guard length > 0 else { return .empty }
+        let location = BlobStore.location(o.blob)
+        return .file(path: blobs.path(location.file), offset: location.offset + offset, length: length)
     }
 
     /// A response with a body; for HEAD the body is dropped and its length declared instead (no file is opened).
@@ -167,7 +190,7 @@ extension ObjectService {
     func deleteObject(_ r: Request) throws(OSSError) -> HTTPResponse {
         let bucket = try requireBucket(r.bucket)
         try authorizeObject(r, bucket, key: r.key)
-        if let old = try metadata.deleteObject(bucket: r.bucket, key: r.key) { blobs.remove(old.blob) }
+        if let file = try metadata.deleteObject(bucket: r.bucket, key: r.key).unreferenced { blobs.remove(file) }
         return ok(r, status: 204)
     }
 
@@ -252,20 +275,24 @@ extension ObjectService {
             let name = BlobStore.newName()
             if src.type == .appendable {
                 try copyBytes(of: src, into: name)
+                record.blob = name
             } else {
-                try blobs.link(src.blob, as: name)
+                // A body inside a pack is linked with its pack and keeps its offset.
+                let location = BlobStore.location(src.blob)
+                try blobs.link(location.file, as: name)
+                record.blob = BlobStore.reference(file: name, offset: location.offset)
             }
-            record.blob = name
-            let old: ObjectRecord?
+            let unreferenced: String?
             do throws(OSSError) {
-                old = try metadata.putObject(bucket: r.bucket, record) { existing throws(OSSError) in
+                unreferenced = try metadata.putObject(bucket: r.bucket, record, syncing: [blobs.directory(of: name)]) {
+                    existing throws(OSSError) in
                     if forbid, existing != nil { throw Self.fileAlreadyExists }
                 }
             } catch {
                 blobs.remove(name)
                 throw error
             }
-            if let old { blobs.remove(old.blob) }
+            if let unreferenced { blobs.remove(unreferenced) }
         }
         var response = writeHeaders(etag: record.etag, crc: record.crc64)
         response.add(name: "x-oss-copy-source-version-id", value: "null")
@@ -278,7 +305,8 @@ extension ObjectService {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw OSSError.internalError("cannot create \(temporary)") }
         do throws(OSSError) {
-            try copyFileBytes(from: blobs.path(o.blob), length: o.size, to: fd)
+            let location = BlobStore.location(o.blob)
+            try copyFileBytes(from: blobs.path(location.file), offset: location.offset, length: o.size, to: fd)
             guard fsync(fd) == 0 else { throw OSSError.internalError("fsync failed") }
             close(fd)
             try blobs.publish(name)
@@ -319,8 +347,7 @@ extension ObjectService {
         let name = existing?.blob ?? BlobStore.newName()
         let writer: BlobWriter
         do throws(OSSError) {
-            writer = try BlobWriter(name: name, path: isNew ? blobs.temporaryPath(name) : blobs.path(name),
-                                    offset: position)
+            writer = try BlobWriter(path: isNew ? blobs.temporaryPath(name) : blobs.path(name), offset: position)
         } catch {
             unlock()
             throw error
@@ -342,7 +369,8 @@ extension ObjectService {
             let record = ObjectRecord(key: r.key, size: position + writer.count, etag: etag, crc64: crc,
                                       modified: HTTPTime.now(), type: .appendable, acl: acl, headers: headers, blob: name)
             do throws(OSSError) {
-                _ = try metadata.putObject(bucket: r.bucket, record) { current throws(OSSError) in
+                _ = try metadata.putObject(bucket: r.bucket, record, syncing: isNew ? [blobs.directory(of: name)] : [])
+                { current throws(OSSError) in
                     guard current?.blob == (isNew ? nil : name), (current?.size ?? 0) == position else { throw mismatch }
                 }
             } catch {

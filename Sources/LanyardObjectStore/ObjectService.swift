@@ -69,8 +69,8 @@ public final class ObjectService: HTTPHandler {
         } catch {
             throw OSSError.internalError("cannot create \(configuration.dataDirectory)")
         }
-        metadata = try MetadataStore(path: configuration.dataDirectory + "/objects.db")
         blobs = try BlobStore(root: configuration.dataDirectory + "/objects")
+        metadata = try MetadataStore(path: configuration.dataDirectory + "/objects.db", packer: blobs)
         authenticator = Authenticator(authority: authority, maxSkew: configuration.maxClockSkew)
         log = EventLog(sink: configuration.logSink)
         requestIdPrefix = SecureRandom.bytes(4).hexString.uppercased()
@@ -80,6 +80,10 @@ public final class ObjectService: HTTPHandler {
     /// enough that header blocks over ``ObjectServiceConfiguration/maxHeaderSize`` and long request targets
     /// reach the service and get the OSS XML error rather than libmicrohttpd's HTML 414/431.
     public static let connectionMemoryLimit = 256 * 1024
+
+    /// Whether the OSS server should run a thread per connection (``LanyardHTTP/HTTPServerConfiguration``):
+    /// uploads block on fsync before they answer, and only concurrent requests can share a disk flush.
+    public static let threadPerConnection = true
 
     /// The Prometheus text of the object service's metrics (appended to the API's `GET /metrics`).
     public var metricsText: String { metrics.render() }
@@ -255,7 +259,7 @@ public final class ObjectService: HTTPHandler {
         case .authenticated(let caller, let accessKeyId, let sessionPolicy):
             var context = OSSAuthorizationMapping.conditions(operation: r.operation, target: r.target)
             context["acs:SourceIp"] = [r.head.remoteAddress]
-            context["acs:CurrentTime"] = [HTTPTime.iso8601(r.now).replacingOccurrences(of: ".000Z", with: "Z")]
+            context["acs:CurrentTime"] = [String(HTTPTime.iso8601(r.now).dropLast(".000Z".count)) + "Z"]
             context["acs:SecureTransport"] = ["false"]
             context["acs:AccessId"] = [accessKeyId]
             if let agent = r.head.headers["User-Agent"] { context["acs:UserAgent"] = [agent] }

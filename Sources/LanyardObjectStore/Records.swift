@@ -39,7 +39,8 @@ public struct ObjectRecord: Sendable, Hashable {
     public var acl: CannedACL
     /// Stored response headers: Content-Type, Content-Encoding, Cache-Control, ..., `x-oss-meta-*`.
     public var headers: [StoredHeader]
-    /// Blob file name, relative to the blob directory.
+    /// Where the body is: a blob file name relative to the blob directory, or `<file>:<offset>` for a body
+    /// inside a file shared with others (see `BlobStore`).
     public var blob: String
 
     /// Quoted ETag for headers and XML.

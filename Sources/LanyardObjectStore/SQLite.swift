@@ -112,19 +112,6 @@ final class SQLiteConnection {
 
     /// Number of rows changed by the last statement.
     var changes: Int { Int(sqlite3_changes(db)) }
-
-    /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`), committing on success, rolling back on error.
-    func transaction<T>(_ body: () throws(OSSError) -> T) throws(OSSError) -> T {
-        do { try exec("BEGIN IMMEDIATE") } catch { throw OSSError.internalError("database: \(error.message)") }
-        do throws(OSSError) {
-            let result = try body()
-            do { try exec("COMMIT") } catch { throw OSSError.internalError("database: \(error.message)") }
-            return result
-        } catch {
-            try? exec("ROLLBACK")
-            throw error
-        }
-    }
 }
 
 /// A pool of connections: each request thread checks one out, so threads never share a connection.

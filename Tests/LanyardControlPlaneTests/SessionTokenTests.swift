@@ -112,13 +112,36 @@ import Testing
 }
 
 @Suite struct IdentifierTests {
-    @Test func formats() {
+    @Test func formats() throws {
         #expect(Identifiers.decimal(digits: 16).count == 16)
         #expect(Identifiers.decimal(digits: 16).first != "0")
         #expect(Identifiers.accessKeyId().hasPrefix("LTAI") && Identifiers.accessKeyId().count == 24)
         #expect(Identifiers.stsAccessKeyId().hasPrefix("STS.") && Identifiers.stsAccessKeyId().count == 28)
         let requestId = Identifiers.requestId()
         #expect(requestId == requestId.uppercased() && requestId.count == 36)
+        let parsed = try #require(UUID(uuidString: requestId))
+        #expect(parsed.uuidString == requestId)
+        #expect(Array(requestId)[14] == "4" && "89AB".contains(Array(requestId)[19]))
+        #expect(requestId != Identifiers.requestId())
+    }
+
+    /// base64url agrees with Foundation's base64 (alphabet swapped, padding dropped) at every length modulo 3,
+    /// and decoding refuses what is not the canonical unpadded form.
+    @Test func base64urlMatchesFoundation() throws {
+        for count in 0..<70 {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 250) }
+            var expected = Data(bytes).base64EncodedString()
+            expected = expected.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            while expected.hasSuffix("=") { expected.removeLast() }
+            let text = SessionTokenSealer.base64url(bytes)
+            #expect(text == expected)
+            if count > 0 { #expect(SessionTokenSealer.decodeBase64url(text) == bytes) }
+        }
+        for bad in ["", "A", "AB=", "A+B/", "AB C", "AB\u{e9}", "AB", "AAB"] {
+            // "AB" and "AAB" carry non-zero unused bits: not the encoding of any byte string.
+            #expect(SessionTokenSealer.decodeBase64url(bad) == nil, "\(bad)")
+        }
+        #expect(SessionTokenSealer.decodeBase64url("AA") == [0])
     }
 
     @Test(arguments: [

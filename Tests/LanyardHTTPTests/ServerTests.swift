@@ -207,3 +207,26 @@ import Testing
         #expect(seen.withLock { $0 } == ["/o"])
     }
 }
+
+@Suite struct ThreadPerConnectionTests {
+    /// Eight connections whose handlers each block until all eight have started: only possible when every
+    /// connection has a thread of its own (with a pool of two threads the first two would time out alone).
+    @Test func blockedHandlersDoNotHoldUpOtherConnections() throws {
+        let count = 8
+        let started = Mutex(0)
+        let gate = DispatchSemaphore(value: 0)
+        let server = try HTTPServer(
+            configuration: .init(listen: .address(host: "127.0.0.1", port: 0), threads: 2, threadPerConnection: true),
+            handler: ClosureHandler { head in
+                if started.withLock({ $0 += 1; return $0 }) == count {
+                    for _ in 0..<count { gate.signal() }
+                }
+                let together = gate.wait(timeout: .now() + 5) == .success
+                return .respond(.text(200, together ? "together" : "alone"))
+            })
+        defer { server.shutdown() }
+        let clients = try (0..<count).map { _ in try RawClient(port: server.port) }
+        for client in clients { try client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n") }
+        for client in clients { #expect(try client.readResponse().text == "together") }
+    }
+}

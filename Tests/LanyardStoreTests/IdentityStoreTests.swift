@@ -293,4 +293,26 @@ private func expectCode(_ code: String, sourceLocation: SourceLocation = #_sourc
         #expect(registry.register(accessKeyId: "AK", nonce: "n1", timestamp: later, now: later))
         #expect(registry.count == 1)
     }
+
+    /// Enough nonces to rebuild the tables many times: every one stays refused for the window, expired slots
+    /// are reused, and only live nonces count.
+    @Test func manyNoncesThroughRebuilds() {
+        let registry = NonceRegistry(window: 900, shardCount: 4)
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        for i in 0..<40_000 {
+            #expect(registry.register(accessKeyId: "AK", nonce: "a\(i)", timestamp: start, now: start))
+        }
+        let soon = start.addingTimeInterval(800)
+        for i in stride(from: 0, to: 40_000, by: 7) {
+            #expect(!registry.register(accessKeyId: "AK", nonce: "a\(i)", timestamp: start, now: soon))
+        }
+        #expect(registry.count == 40_000)
+        let later = start.addingTimeInterval(2_000)
+        for i in 0..<40_000 {
+            #expect(registry.register(accessKeyId: "AK", nonce: "b\(i)", timestamp: later, now: later))
+        }
+        #expect(registry.count == 40_000)
+        #expect(registry.register(accessKeyId: "AK", nonce: "a1", timestamp: later, now: later))
+        #expect(!registry.register(accessKeyId: "AK", nonce: "b1", timestamp: later, now: later))
+    }
 }
