@@ -101,8 +101,9 @@ enum Spawn {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        // Through scratch numbers first, so a source that equals another mapping's target is never clobbered.
-        let scratch: Int32 = 200
+        // Through scratch numbers above every source and target first, so that no dup2 overwrites a descriptor
+        // another mapping still has to read (a fixed scratch base would collide with sources of a busy server).
+        let scratch = (fds.flatMap { [$0.source, $0.target] }.max() ?? 2) + 1
         for (index, mapping) in fds.enumerated() {
             posix_spawn_file_actions_adddup2(&actions, mapping.source, scratch + Int32(index))
         }
