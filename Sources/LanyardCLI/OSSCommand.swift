@@ -54,6 +54,8 @@ enum OSSCommand {
         With a URL, lists every object whose key starts with PREFIX, following all pages (ListObjectsV2,
         1000 keys a page): last modified, size, storage class, ETag and URL, one object a line on stdout,
         then a count on stderr. -d shows one level only: keys up to the next / are folded into folder lines.
+        Control characters in keys are printed as escapes (\\n, \\t, \\r, \\xHH, \\u{HH}) and backslashes
+        doubled, as `ls -b` does.
         """,
         "cp": """
         Usage: lanyard oss cp SOURCE DEST [-r|--recursive] [--content-type TYPE] [--meta NAME=VALUE ...]
@@ -293,12 +295,12 @@ enum OSSCommand {
         for try await page in pages {
             var text = ""
             for prefix in page.commonPrefixes {
-                text += "\(pad("", 20))  \(pad("DIR", 14))  \(pad("", 8, left: true))  \(pad("", 34, left: true))  \(url.with(key: prefix))\n"
+                text += "\(pad("", 20))  \(pad("DIR", 14))  \(pad("", 8, left: true))  \(pad("", 34, left: true))  \(url.with(key: prefix).displayed)\n"
             }
             for object in page.objects {
                 let modified = object.lastModified.map(SigningTime.iso8601) ?? ""
                 let etag = object.etag.replacingOccurrences(of: "\"", with: "")
-                text += "\(pad(modified, 20))  \(pad(String(object.size), 14))  \(pad(object.storageClass ?? "", 8, left: true))  \(pad(etag, 34, left: true))  \(url.with(key: object.key))\n"
+                text += "\(pad(modified, 20))  \(pad(String(object.size), 14))  \(pad(object.storageClass ?? "", 8, left: true))  \(pad(etag, 34, left: true))  \(url.with(key: object.key).displayed)\n"
                 bytes += object.size
             }
             objects += page.objects.count
