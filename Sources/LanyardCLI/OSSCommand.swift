@@ -72,6 +72,8 @@ enum OSSCommand {
         temporary file renamed into place when complete. --jobs (default 4) sets the parts or ranges in
         flight per file and the files in flight for -r. The Content-Type is guessed from the file extension
         unless --content-type is given; --meta adds x-oss-meta-NAME (repeatable).
+        A failed or interrupted multipart upload is aborted so no parts are left behind: the first SIGINT or
+        SIGTERM stops the copy, cleans up and exits 130 (a second one quits at once).
         """,
         "cat": """
         Usage: lanyard oss cat oss://BUCKET/KEY
@@ -137,7 +139,13 @@ enum OSSCommand {
             case "mb": return try await makeBucket(&arguments, context)
             case "rb": return try await removeBucket(&arguments, context)
             case "ls": return try await list(&arguments, context)
-            case "cp": return try await copy(&arguments, context)
+            case "cp":
+                // SIGINT/SIGTERM cancel the copy, so a multipart upload in flight is aborted rather than left behind.
+                let words = arguments
+                return try await Interruption.cancellingOnSignal {
+                    var arguments = words
+                    return try await copy(&arguments, context)
+                }
             case "cat": return try await cat(&arguments, context)
             case "rm": return try await remove(&arguments, context)
             case "stat": return try await showStat(&arguments, context)
