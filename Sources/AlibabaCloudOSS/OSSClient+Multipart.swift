@@ -65,7 +65,8 @@ extension OSSClient {
     /// Uploads a file, in parallel parts when it is larger than one part (otherwise with one PutObject).
     ///
     /// Parts are read from disk one at a time per worker, so memory use is about `partSize × concurrency`
-    /// whatever the file size. On failure the multipart upload is aborted and the error rethrown.
+    /// whatever the file size. When a part fails the parts still in flight are abandoned, the multipart upload is
+    /// aborted (best effort, also when the caller is cancelled) and the error rethrown.
     /// - Parameters:
     ///   - partSize: bytes per part (at least 100 KiB; raised when the file would need over 10,000 parts).
     ///   - concurrency: parts in flight at once.
@@ -117,10 +118,19 @@ extension OSSClient {
             }
             return try await completeMultipartUpload(bucket: bucket, key: key, uploadId: uploadId, parts: parts)
         } catch {
-            try? await abortMultipartUpload(bucket: bucket, key: key, uploadId: uploadId)
+            // Outside the (maybe cancelled) caller so a cancelled upload is aborted too; best effort, bounded.
+            await Task { [self] in
+                var request = Request(method: "DELETE", bucket: bucket, key: key, query: [("uploadId", uploadId)])
+                request.timeout = Self.abortTimeout
+                _ = try? await send(request)
+            }.value
             throw error
         }
     }
+
+    /// Seconds ``uploadFile(bucket:key:file:partSize:concurrency:contentType:metadata:progress:)`` waits for the
+    /// AbortMultipartUpload it sends after a failure.
+    static let abortTimeout: TimeInterval = 10
 
     /// One part of a planned upload.
     struct PlannedPart: Sendable, Hashable {

@@ -53,7 +53,7 @@ public final class OSSClient: Sendable {
     ///   - credentialsProvider: asked before every request.
     ///   - signatureVersion: `.v4` (default) or `.v1`.
     ///   - addressingStyle: `.automatic` (default), `.path` or `.virtualHosted`.
-    ///   - session: the URLSession to use; nil creates one with the default configuration.
+    ///   - session: the URLSession to use; nil creates one with ``defaultRequestTimeout``.
     ///   - now: the clock used for signing (tests).
     public init(
         region: String, endpoint: String? = nil, credentialsProvider: any CredentialsProvider,
@@ -76,8 +76,18 @@ public final class OSSClient: Sendable {
         case .automatic: usesPathStyle = Self.isAddressOrLocalhost(host)
         }
         self.credentialsProvider = credentialsProvider
-        self.session = session ?? URLSession(configuration: .default)
+        self.session = session ?? URLSession(configuration: Self.defaultConfiguration())
         self.now = now
+    }
+
+    /// The `timeoutIntervalForRequest` of the session the client creates: how many seconds URLSession waits
+    /// on a request before failing it.
+    public static let defaultRequestTimeout: TimeInterval = 60
+
+    static func defaultConfiguration() -> URLSessionConfiguration {
+        let configuration = URLSessionConfiguration.default
+        configuration.timeoutIntervalForRequest = defaultRequestTimeout
+        return configuration
     }
 
     static func isAddressOrLocalhost(_ host: String) -> Bool {
@@ -95,6 +105,8 @@ public final class OSSClient: Sendable {
         var key: String?
         var query: [(name: String, value: String?)] = []
         var headers: [(name: String, value: String)] = []
+        /// The request's timeout in seconds (URLRequest.timeoutInterval); nil means the session's.
+        var timeout: TimeInterval?
     }
 
     /// The URL of `request` (without signing parameters).
@@ -140,6 +152,7 @@ public final class OSSClient: Sendable {
             }
         var urlRequest = URLRequest(url: url(for: request))
         urlRequest.httpMethod = request.method
+        if let timeout = request.timeout { urlRequest.timeoutInterval = timeout }
         for (name, value) in request.headers + added { urlRequest.setValue(value, forHTTPHeaderField: name) }
         return urlRequest
     }
@@ -176,21 +189,17 @@ public final class OSSClient: Sendable {
         var body: Data
     }
 
-    /// Signs with fresh credentials, sends, and turns non-2xx answers into ``OSSError``.
+    /// Signs with fresh credentials, sends, and turns non-2xx answers into ``OSSError``. Transport failures are
+    /// ``OSSError/requestFailed``; cancellation throws `CancellationError` at once (see ``OSSTransport``).
     func send(_ request: Request, body: Body = .none) async throws -> Response {
         let credentials = try await credentialsProvider.credentials()
         let urlRequest = signedURLRequest(request, credentials: credentials, date: now())
         let data: Data
         let response: URLResponse
         do {
-            switch body {
-            case .none:
-                (data, response) = try await session.data(for: urlRequest)
-            case .data(let payload):
-                (data, response) = try await session.upload(for: urlRequest, from: payload)
-            case .file(let file):
-                (data, response) = try await session.upload(for: urlRequest, fromFile: file)
-            }
+            (data, response) = try await OSSTransport.send(session, urlRequest, body: body)
+        } catch let error as CancellationError {
+            throw error
         } catch {
             throw OSSError(
                 code: OSSError.requestFailed, message: "\(request.method) \(urlRequest.url?.absoluteString ?? ""): \(error)",
@@ -210,7 +219,9 @@ public final class OSSClient: Sendable {
         let file: URL
         let response: URLResponse
         do {
-            (file, response) = try await session.download(for: urlRequest)
+            (file, response) = try await OSSTransport.download(session, urlRequest)
+        } catch let error as CancellationError {
+            throw error
         } catch {
             throw OSSError(
                 code: OSSError.requestFailed, message: "GET \(urlRequest.url?.absoluteString ?? ""): \(error)",

@@ -78,25 +78,39 @@ struct ECIClient: Sendable {
 
     /// What a command run with `ExecContainerCommand` (Sync=true) printed, and how it ended.
     struct ExecResult: Sendable, Equatable {
-        var stdout: String
-        var stderr: String
+        var stdout: Data
+        var stderr: Data
         var exitCode: Int32
+        /// Whether the server cut stdout or stderr at its limit.
+        var truncated = false
+        /// Whether the server killed the command at its timeout.
+        var timedOut = false
     }
 
-    /// `ExecContainerCommand` with `Sync=true`: runs `command` inside the pod (on the server, never here).
-    func exec(id: String, container: String?, command: [String], stdin: String?) async throws(CLIError) -> ExecResult {
+    /// `ExecContainerCommand` with `Sync=true`: runs `command` inside the pod (on the server, never here), for at
+    /// most `timeout` seconds (the server's default when nil). Output comes from Lanyard's base64 fields, byte
+    /// for byte, else from ECI's text fields.
+    func exec(id: String, container: String?, command: [String], stdin: String?, timeout: Int? = nil) async throws(CLIError)
+        -> ExecResult
+    {
         let commandJSON = String(decoding: (try? JSONSerialization.data(withJSONObject: command)) ?? Data("[]".utf8), as: UTF8.self)
         var parameters: [(name: String, value: String)] = [
             ("ContainerGroupId", id), ("Command", commandJSON), ("Sync", "true"),
         ]
         if let container { parameters.append(("ContainerName", container)) }
         if let stdin { parameters += [("Stdin", "true"), ("StdinData", stdin)] }
+        if let timeout { parameters.append(("Timeout", String(timeout))) }
         let reply = try await rpc.call(.eci, action: "ExecContainerCommand", parameters: parameters, inBody: true)
         guard let fields = reply as? [String: Any], let code = fields["ExitCode"] as? Int else {
             throw CLIError(code: "InvalidResponse", message: "ExecContainerCommand answered without an ExitCode")
         }
+        func bytes(_ base64: String, _ text: String) -> Data {
+            (fields[base64] as? String).flatMap { Data(base64Encoded: $0) } ?? Data((fields[text] as? String ?? "").utf8)
+        }
         return ExecResult(
-            stdout: fields["SyncResponse"] as? String ?? "", stderr: fields["Stderr"] as? String ?? "",
-            exitCode: Int32(clamping: code))
+            stdout: bytes("SyncResponseBase64", "SyncResponse"), stderr: bytes("StderrBase64", "Stderr"),
+            exitCode: Int32(clamping: code),
+            truncated: fields["SyncResponseTruncated"] as? Bool == true || fields["StderrTruncated"] as? Bool == true,
+            timedOut: fields["TimedOut"] as? Bool == true)
     }
 }

@@ -54,6 +54,8 @@ enum OSSCommand {
         With a URL, lists every object whose key starts with PREFIX, following all pages (ListObjectsV2,
         1000 keys a page): last modified, size, storage class, ETag and URL, one object a line on stdout,
         then a count on stderr. -d shows one level only: keys up to the next / are folded into folder lines.
+        Control characters in keys are printed as escapes (\\n, \\t, \\r, \\xHH, \\u{HH}) and backslashes
+        doubled, as `ls -b` does.
         """,
         "cp": """
         Usage: lanyard oss cp SOURCE DEST [-r|--recursive] [--content-type TYPE] [--meta NAME=VALUE ...]
@@ -70,6 +72,8 @@ enum OSSCommand {
         temporary file renamed into place when complete. --jobs (default 4) sets the parts or ranges in
         flight per file and the files in flight for -r. The Content-Type is guessed from the file extension
         unless --content-type is given; --meta adds x-oss-meta-NAME (repeatable).
+        A failed or interrupted multipart upload is aborted so no parts are left behind: the first SIGINT or
+        SIGTERM stops the copy, cleans up and exits 130 (a second one quits at once).
         """,
         "cat": """
         Usage: lanyard oss cat oss://BUCKET/KEY
@@ -135,7 +139,13 @@ enum OSSCommand {
             case "mb": return try await makeBucket(&arguments, context)
             case "rb": return try await removeBucket(&arguments, context)
             case "ls": return try await list(&arguments, context)
-            case "cp": return try await copy(&arguments, context)
+            case "cp":
+                // SIGINT/SIGTERM cancel the copy, so a multipart upload in flight is aborted rather than left behind.
+                let words = arguments
+                return try await Interruption.cancellingOnSignal {
+                    var arguments = words
+                    return try await copy(&arguments, context)
+                }
             case "cat": return try await cat(&arguments, context)
             case "rm": return try await remove(&arguments, context)
             case "stat": return try await showStat(&arguments, context)
@@ -293,12 +303,12 @@ enum OSSCommand {
         for try await page in pages {
             var text = ""
             for prefix in page.commonPrefixes {
-                text += "\(pad("", 20))  \(pad("DIR", 14))  \(pad("", 8, left: true))  \(pad("", 34, left: true))  \(url.with(key: prefix))\n"
+                text += "\(pad("", 20))  \(pad("DIR", 14))  \(pad("", 8, left: true))  \(pad("", 34, left: true))  \(url.with(key: prefix).displayed)\n"
             }
             for object in page.objects {
                 let modified = object.lastModified.map(SigningTime.iso8601) ?? ""
                 let etag = object.etag.replacingOccurrences(of: "\"", with: "")
-                text += "\(pad(modified, 20))  \(pad(String(object.size), 14))  \(pad(object.storageClass ?? "", 8, left: true))  \(pad(etag, 34, left: true))  \(url.with(key: object.key))\n"
+                text += "\(pad(modified, 20))  \(pad(String(object.size), 14))  \(pad(object.storageClass ?? "", 8, left: true))  \(pad(etag, 34, left: true))  \(url.with(key: object.key).displayed)\n"
                 bytes += object.size
             }
             objects += page.objects.count

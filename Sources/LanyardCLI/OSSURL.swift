@@ -63,6 +63,35 @@ public struct OSSURL: Sendable, Hashable, CustomStringConvertible {
 
     /// `oss://bucket/key` (or `oss://bucket` for the bucket itself).
     public var description: String { key.isEmpty ? "oss://\(bucket)" : "oss://\(bucket)/\(key)" }
+
+    /// ``description`` safe for a terminal: control characters in the key are escaped (see ``escapingControls(_:)``).
+    public var displayed: String { key.isEmpty ? description : "oss://\(bucket)/\(Self.escapingControls(key))" }
+
+    /// `text` with C0 and C1 control characters and DEL written as C-style escapes (`\n`, `\t`, `\r`, else
+    /// `\xHH` or `\u{HH}`) and backslashes doubled, as `ls -b` does, so a key cannot move the cursor, clear
+    /// the screen or fake another line. Text without either comes back unchanged.
+    public static func escapingControls(_ text: String) -> String {
+        func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) }
+        guard text.unicodeScalars.contains(where: { isControl($0) || $0 == "\\" }) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            case "\r": result += "\\r"
+            case _ where scalar.value < 0x80 && isControl(scalar):
+                result += "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2)
+            case _ where isControl(scalar): result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
 
 /// One side of a copy: a local path or an OSS address.

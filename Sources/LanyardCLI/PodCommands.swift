@@ -369,15 +369,20 @@ enum LogsCommand {
 /// `lanyard exec POD [-c CONTAINER] [-i] -- CMD...`
 enum ExecCommand {
     /// The options this command takes.
-    static let options = KubectlWords.spec("exec", valued: ["container"], flags: ["stdin", "tty"])
+    static let options = KubectlWords.spec("exec", valued: ["container", "timeout"], flags: ["stdin", "tty"])
 
     static let help = """
-        Usage: lanyard exec POD|deploy/NAME [-c CONTAINER] [-i] [-n NAMESPACE] -- COMMAND [ARG...]
+        Usage: lanyard exec POD|deploy/NAME [-c CONTAINER] [-i] [--timeout SECONDS] [-n NAMESPACE] -- COMMAND [ARG...]
 
         Runs COMMAND inside the pod through the ECI API (ExecContainerCommand, synchronous): the server runs it
-        in the pod's namespaces; nothing runs on this machine. Prints its stdout and stderr and exits with its exit
-        code. -i sends all of this program's stdin (UTF-8 text) to the command. deploy/NAME picks the Deployment's
-        first running pod. There is no TTY (-t).
+        in the pod's namespaces; nothing runs on this machine. Prints its stdout and stderr (byte for byte) once it
+        has ended and exits with its exit code. -i sends all of this program's stdin (UTF-8 text) to the command.
+        deploy/NAME picks the Deployment's first running pod. There is no TTY (-t).
+
+        Limits: the server keeps the first 16 MiB of each of stdout and stderr; when it cut either, this prints
+        what arrived, says so on stderr and exits 1 (or the command's non-zero code). The server kills the command
+        (SIGKILL) after --timeout seconds (default 600, at most 86400); this then says so and exits 124. Stopping
+        this program does not stop the command: it runs on until it ends or its timeout.
         """
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
@@ -389,6 +394,13 @@ enum ExecCommand {
         var context = try PodContext(arguments, environment: environment)
         let container = context.arguments.take("container")
         let sendStdin = context.arguments.takeFlag("stdin")
+        var timeout: Int?
+        if let text = context.arguments.take("timeout") {
+            guard let seconds = Int(text), (1...86_400).contains(seconds) else {
+                throw .usage("--timeout \(text): expected whole seconds, 1..86400")
+            }
+            timeout = seconds
+        }
         if context.arguments.takeFlag("tty") {
             throw .usage("-t: no TTY; commands run synchronously through ExecContainerCommand (use -i for stdin)")
         }
@@ -404,9 +416,26 @@ enum ExecCommand {
         }
         let group = try await reference.resolve(context)
         let result = try await context.eci.exec(
-            id: group.ContainerGroupId, container: container, command: Array(positional.dropFirst()), stdin: input)
-        FileHandle.standardOutput.write(Data(result.stdout.utf8))
-        FileHandle.standardError.write(Data(result.stderr.utf8))
+            id: group.ContainerGroupId, container: container, command: Array(positional.dropFirst()), stdin: input,
+            timeout: timeout)
+        FileHandle.standardOutput.write(result.stdout)
+        FileHandle.standardError.write(result.stderr)
+        return finish(result, timeout: timeout)
+    }
+
+    /// The exit status for `result`, after saying on stderr what the server cut or stopped.
+    static func finish(_ result: ECIClient.ExecResult, timeout: Int?) -> Int32 {
+        if result.timedOut {
+            let limit = timeout.map { "\($0) seconds" } ?? "600 seconds (the default)"
+            FileHandle.standardError.write(
+                Data("lanyard: exec: the command was still running after \(limit) and was killed (--timeout)\n".utf8))
+            return 124
+        }
+        if result.truncated {
+            FileHandle.standardError.write(
+                Data("lanyard: exec: output truncated: the server keeps the first 16 MiB of stdout and of stderr\n".utf8))
+            return result.exitCode == 0 ? 1 : result.exitCode
+        }
         return result.exitCode
     }
 }

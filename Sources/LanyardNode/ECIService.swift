@@ -257,6 +257,11 @@ public struct ECIService: RPCService {
         return ["ContainerName": name, "Content": content]
     }
 
+    /// Seconds a synchronous exec may run when the request gives no `Timeout`.
+    static let defaultExecTimeout = 600
+    /// The largest `Timeout` an exec request may give.
+    static let maximumExecTimeout = 86_400
+
     private func exec(_ request: RPCRequest) throws(RPCError) -> [String: any Sendable] {
         let id = try groupId(request)
         let p = request.parameters
@@ -270,10 +275,25 @@ public struct ECIService: RPCService {
         // Lanyard's `StdinData` parameter.
         let input = Array((p["StdinData"] ?? "").utf8)
         let container = p["ContainerName"].flatMap { $0.isEmpty ? nil : $0 }
-        let result = try call { () throws(NodeError) in try agent.exec(id: id, container: container, command: command, input: input) }
+        // Lanyard's `Timeout` (seconds) bounds the command: still running then, it is killed.
+        var timeout = Self.defaultExecTimeout
+        if let text = p["Timeout"] {
+            guard let seconds = Int(text), (1...Self.maximumExecTimeout).contains(seconds) else {
+                throw ContainerGroupParameters.invalid("Timeout", "must be whole seconds, 1..\(Self.maximumExecTimeout)")
+            }
+            timeout = seconds
+        }
+        let result = try call { () throws(NodeError) in
+            try agent.exec(id: id, container: container, command: command, input: input, timeout: TimeInterval(timeout))
+        }
+        // ECI's text fields for the SDKs, plus Lanyard's lossless base64 copies and what was cut or stopped.
         return [
             "SyncResponse": String(decoding: result.output, as: UTF8.self), "Stderr": String(decoding: result.errorOutput, as: UTF8.self),
             "ExitCode": Int(result.status.code),
+            "SyncResponseBase64": Data(result.output).base64EncodedString(),
+            "StderrBase64": Data(result.errorOutput).base64EncodedString(),
+            "SyncResponseTruncated": result.outputTruncated, "StderrTruncated": result.errorOutputTruncated,
+            "TimedOut": result.timedOut, "Timeout": timeout,
         ]
     }
 

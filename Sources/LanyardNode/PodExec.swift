@@ -8,6 +8,12 @@ public struct ExecResult: Sendable, Hashable {
     public var output: [UInt8]
     /// Its standard error (up to the limit).
     public var errorOutput: [UInt8]
+    /// Whether standard output went past the limit (the rest was dropped).
+    public var outputTruncated = false
+    /// Whether standard error went past the limit (the rest was dropped).
+    public var errorOutputTruncated = false
+    /// Whether the command was still running at its deadline and was killed (SIGKILL).
+    public var timedOut = false
 }
 
 extension PodSandbox {
@@ -23,9 +29,12 @@ extension PodSandbox {
     }
 
     /// Runs a command inside the pod feeding it `input`, and collects its output (each stream up to `limit` bytes;
-    /// the rest is read and dropped).
+    /// the rest is read and dropped, and the result says so). A command still running after `timeout` seconds is
+    /// killed with its process group (SIGKILL) and the output so far returned (`timedOut`); processes that left
+    /// the group (setsid) live on.
     public func execute(
-        arguments: [String], environment: [String], workingDirectory: String? = nil, input: [UInt8] = [], limit: Int = 16 << 20
+        arguments: [String], environment: [String], workingDirectory: String? = nil, input: [UInt8] = [], limit: Int = 16 << 20,
+        timeout: TimeInterval? = nil
     ) throws(NodeError) -> ExecResult {
         let stdin = try FD.pipe()
         let stdout: (read: Int32, write: Int32)
@@ -55,23 +64,38 @@ extension PodSandbox {
             FD.writeAll(writer, input)
             close(writer)
         }
-        let (output, errorOutput) = Self.drain(stdout.read, stderr.read, limit: limit)
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        var result = Self.drain(stdout.read, stderr.read, limit: limit, deadline: deadline)
+        // The whole process group: the pid is nsenter's, the command is its child.
+        if result.timedOut { kill(-pid, SIGKILL) }
         close(stdout.read)
         close(stderr.read)
-        return ExecResult(status: Spawn.wait(pid), output: output, errorOutput: errorOutput)
+        result.status = Spawn.wait(pid)
+        return result
     }
 
-    /// Reads two descriptors to EOF at once (so neither pipe can fill up and stall the child).
-    private static func drain(_ first: Int32, _ second: Int32, limit: Int) -> ([UInt8], [UInt8]) {
+    /// Reads two descriptors to EOF at once (so neither pipe can fill up and stall the child), or until `deadline`.
+    private static func drain(_ first: Int32, _ second: Int32, limit: Int, deadline: Date?) -> ExecResult {
         var outputs: [[UInt8]] = [[], []]
+        var truncated = [false, false]
         var open = [true, true]
+        var timedOut = false
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while open[0] || open[1] {
+            var wait: Int32 = -1
+            if let deadline {
+                let left = deadline.timeIntervalSinceNow
+                if left <= 0 {
+                    timedOut = true
+                    break
+                }
+                wait = Int32(min(left * 1000 + 1, 60_000))
+            }
             var fds = [
                 pollfd(fd: open[0] ? first : -1, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: open[1] ? second : -1, events: Int16(POLLIN), revents: 0),
             ]
-            if poll(&fds, 2, -1) < 0 {
+            if poll(&fds, 2, wait) < 0 {
                 if errno == EINTR { continue }
                 break
             }
@@ -80,11 +104,15 @@ extension PodSandbox {
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 {
                     open[index] = false
-                } else if outputs[index].count < limit {
-                    outputs[index] += buffer[0..<min(n, limit - outputs[index].count)]
+                } else {
+                    let kept = min(n, limit - outputs[index].count)
+                    if kept > 0 { outputs[index] += buffer[0..<kept] }
+                    if kept < n { truncated[index] = true }
                 }
             }
         }
-        return (outputs[0], outputs[1])
+        return ExecResult(
+            status: .unknown, output: outputs[0], errorOutput: outputs[1], outputTruncated: truncated[0],
+            errorOutputTruncated: truncated[1], timedOut: timedOut)
     }
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 
 import pytest
@@ -146,6 +147,34 @@ def test_another_pod_cannot_be_entered(outside_tmp, two):
     assert a.credentials()["AccessKeyId"] != b_doc["AccessKeyId"]
     status, body = a.curl(f"/latest/meta-data/ram/security-credentials/{b.role}")
     assert status == 404 and b_doc["AccessKeySecret"] not in body
+
+
+def test_cli_exec_is_lossless_and_bounded(pods, binary):
+    """`lanyard exec` prints binary output byte for byte, fails loudly when the server cut the output at 16 MiB,
+    and the server kills a command at --timeout."""
+    pod = pods.create()
+    env = {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_ID": pods.lab.root_ak, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": pods.lab.root_secret,
+           "HOME": tempfile.mkdtemp(prefix="lanyard-home-")}
+    base = [binary, "exec", pod.name, "--endpoint", pods.server.api_endpoint]
+
+    def run(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*base, *argv], capture_output=True, env=env, timeout=60)
+
+    r = run("--", "printf", "\\377\\000\\200ok")
+    assert (r.returncode, r.stdout) == (0, b"\xff\x00\x80ok"), r
+    r = run("--", "head", "-c", str(17 << 20), "/dev/zero")
+    assert r.returncode == 1 and len(r.stdout) == 16 << 20, (r.returncode, len(r.stdout), r.stderr)
+    assert b"output truncated" in r.stderr, r.stderr
+    r = run("--timeout", "1", "--", "sleep", "600")
+    assert r.returncode == 124 and b"killed (--timeout)" in r.stderr, r
+
+    def cmdline(pid: int) -> bytes:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return f.read()
+        except OSError:
+            return b""
+    assert not [p for p in pod.processes() if cmdline(p) == b"sleep\x00600\x00"]
 
 
 def test_logs_and_exec_streams(pods):

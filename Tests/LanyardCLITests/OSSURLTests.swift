@@ -64,3 +64,15 @@ import Testing
         #expect(OSSEndpoint.url(text) == url)
     }
 }
+
+@Suite("keys printed for a terminal")
+struct DisplayedKeyTests {
+    @Test func controlCharactersAreEscaped() {
+        #expect(OSSURL.escapingControls("plain/key ü.txt") == "plain/key ü.txt")
+        #expect(OSSURL.escapingControls("a\nb\tc\rd") == #"a\nb\tc\rd"#)
+        #expect(OSSURL.escapingControls("\u{1B}[2J\u{7F}") == #"\x1B[2J\x7F"#)
+        #expect(OSSURL.escapingControls("x\u{85}y") == #"x\u{85}y"#)
+        #expect(OSSURL.escapingControls(#"back\slash"#) == #"back\\slash"#)
+        #expect(OSSURL(bucket: "bkt", key: "evil\nline").displayed == #"oss://bkt/evil\nline"#)
+    }
+}

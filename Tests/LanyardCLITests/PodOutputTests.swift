@@ -372,3 +372,20 @@ let describeReply = """
         }
     }
 }
+
+@Suite("exec exit statuses")
+struct ExecFinishTests {
+    @Test func truncatedOutputAndTimeoutsFail() {
+        let ok = ECIClient.ExecResult(stdout: Data([0xFF]), stderr: Data(), exitCode: 0)
+        #expect(ExecCommand.finish(ok, timeout: nil) == 0)
+        var cut = ok
+        cut.truncated = true
+        #expect(ExecCommand.finish(cut, timeout: nil) == 1)
+        cut.exitCode = 3
+        #expect(ExecCommand.finish(cut, timeout: nil) == 3)
+        var stopped = ok
+        stopped.timedOut = true
+        stopped.exitCode = 137
+        #expect(ExecCommand.finish(stopped, timeout: 5) == 124)
+    }
+}

@@ -132,6 +132,17 @@ struct ECIServiceTests {
         let exec = try Self.call(service, "ExecContainerCommand", ["ContainerGroupId": id, "ContainerName": "test", "Command": "[\"/bin/sh\",\"-c\",\"cat; exit 4\"]", "Sync": "true", "Stdin": "true", "StdinData": "echoed"], as: alice)
         #expect(exec["SyncResponse"] as? String == "echoed")
         #expect(exec["ExitCode"] as? Int == 4)
+        #expect(exec["SyncResponseBase64"] as? String == Data("echoed".utf8).base64EncodedString())
+        #expect(exec["SyncResponseTruncated"] as? Bool == false && exec["TimedOut"] as? Bool == false)
+        #expect(exec["Timeout"] as? Int == 600)
+        let binary = try Self.call(service, "ExecContainerCommand", ["ContainerGroupId": id, "Command": "[\"printf\",\"\\\\377\"]", "Sync": "true"], as: alice)
+        #expect(binary["SyncResponseBase64"] as? String == Data([0xFF]).base64EncodedString())
+        let stopped = try Self.call(service, "ExecContainerCommand", ["ContainerGroupId": id, "Command": "[\"sleep\",\"600\"]", "Sync": "true", "Timeout": "1"], as: alice)
+        #expect(stopped["TimedOut"] as? Bool == true)
+        #expect(stopped["ExitCode"] as? Int == 137)
+        #expect(throws: RPCError.self) {
+            try Self.call(service, "ExecContainerCommand", ["ContainerGroupId": id, "Command": "[\"true\"]", "Sync": "true", "Timeout": "0"], as: alice)
+        }
 
         let updated = try Self.call(service, "UpdateContainerGroup", ["ContainerGroupId": id, "Annotations": "{\"k8s.aliyun.com/eci-ram-role-name\":\"Other\"}"], as: alice)
         #expect(updated["RamRoleName"] as? String == "ECIRamRoleTest")

@@ -129,6 +129,30 @@ struct PodSandboxTests {
         #expect(killed.status.code == 137)
     }
 
+    @Test func execKeepsBinaryOutputAndReportsTruncationAndTimeout() throws {
+        let dir = SandboxFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sandbox = try SandboxFixture.sandbox(in: dir)
+        defer { sandbox.destroy() }
+        let binary = try sandbox.execute(arguments: ["printf", "\\377\\000\\200ok"], environment: SandboxFixture.environment)
+        #expect(binary.output == [0xFF, 0x00, 0x80, 0x6F, 0x6B])
+        #expect(!binary.outputTruncated && !binary.timedOut)
+
+        let long = try sandbox.execute(
+            arguments: ["/bin/sh", "-c", "head -c 5000 /dev/zero; head -c 10 /dev/zero >&2"], environment: SandboxFixture.environment,
+            limit: 4096)
+        #expect(long.status == .exited(0))
+        #expect(long.output.count == 4096 && long.outputTruncated)
+        #expect(long.errorOutput.count == 10 && !long.errorOutputTruncated)
+
+        // The output so far comes back with the verdict; the deadline, not the command, ends the wait.
+        let slow = try sandbox.execute(
+            arguments: ["/bin/sh", "-c", "echo begun; exec sleep 600"], environment: SandboxFixture.environment, timeout: 1)
+        #expect(slow.timedOut)
+        #expect(slow.status == .signaled(9))
+        #expect(slow.output == Array("begun\n".utf8))
+    }
+
     @Test func execFailsClosedWhenTheHolderIsGone() throws {
         let dir = SandboxFixture.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
