@@ -48,6 +48,12 @@ class Settings:
     populate_seconds: int = env_int("BENCH_POPULATE_SECONDS", 900)  # time budget to fill one bucket
     pods: int = env_int("BENCH_PODS", 100)  # BENCH_PODS: pods for the many-pod start and memory rows
     max_requests: int = env_int("BENCH_MAX_REQUESTS", 300_000)  # per load run
+    # BENCH_SECTIONS: which sections to run (comma-separated names from SECTIONS; all by default)
+    sections: tuple[str, ...] = tuple(
+        n.strip() for n in os.environ.get("BENCH_SECTIONS", "").split(",") if n.strip())
+
+
+SECTIONS = ("metadata", "sts", "oss", "policy", "memory", "credentials")
 
 
 class NotMeasured(Exception):
@@ -470,6 +476,8 @@ http {{
     access_log off;
     sendfile on;
     tcp_nopush on;
+    open_file_cache max=64 inactive=60s;
+    open_file_cache_valid 60s;
     keepalive_requests 100000000;
     keepalive_timeout 60s;
     default_type application/json;
@@ -897,11 +905,12 @@ http {{
         idle, idle_reason = self.attempt(self.lanyard_rss)
         _, pod_reason = self.attempt(self.probe_pods)
         self.pods_available = (pod_reason or "").removeprefix("not measured: ")
-        sections = [self.section_metadata, self.section_sts, self.section_oss, self.section_policy,
-                    lambda: self.section_memory_and_pods(idle, idle_reason), self.section_credentials]
-        for section in sections:
-            section()
-            self.log(f"section done: {section.__name__ if hasattr(section, '__name__') else section}")
+        sections = {"metadata": self.section_metadata, "sts": self.section_sts, "oss": self.section_oss,
+                    "policy": self.section_policy, "memory": lambda: self.section_memory_and_pods(idle, idle_reason),
+                    "credentials": self.section_credentials}
+        for name in self.settings.sections or SECTIONS:
+            sections[name]()
+            self.log(f"section done: {name}")
 
     def probe_pods(self) -> None:
         self.lanyard_ready()
@@ -957,6 +966,8 @@ def render(bench: Bench, machine: dict[str, str], elapsed: float) -> str:
                   f"listing buckets of {', '.join(f'{n:,}' for n in s.list_sizes)} keys "
                   f"(Lanyard filled up to {s.list_max_keys:,}, moto up to {s.moto_list_max_keys:,}); "
                   f"{s.pods} pods; soak {s.soak_seconds} s; whole run {elapsed / 60:.1f} min")
+    if s.sections:
+        parameters += f"; only the sections {', '.join(s.sections)} (BENCH_SECTIONS)"
     lines = ["| section | measurement | Lanyard | reference | ratio | goal | goal met? |",
              "|---|---|---|---|---|---|---|"]
     for row in bench.report.rows:
@@ -975,6 +986,11 @@ def main() -> int:
     policy = os.environ.get("BENCH_POLICY", "")
     credentials = os.environ.get("BENCH_CREDENTIALS", "")
     output = Path(os.environ.get("BENCH_OUTPUT", ROOT / "docs/benchmarks.md"))
+    unknown = [name for name in Settings().sections if name not in SECTIONS]
+    if unknown:
+        print(f"bench: unknown section {', '.join(unknown)} in BENCH_SECTIONS (known: {', '.join(SECTIONS)})",
+              file=sys.stderr)
+        return 2
     machine = versions(Path(sys.executable))
     bench = Bench(work, lanyard, generator, Path(policy) if policy else None,
                   Path(credentials) if credentials else None)

@@ -90,14 +90,16 @@ get)
         --key object.bin --connections 1 --seconds 600 --max-requests "$(( requests < 20 ? requests : 20 ))"
     ;;
 metadata)
+    # The pod sees neither this work directory nor the host's /tmp: wrk's report goes to the container log.
     url=http://100.100.100.200/latest/meta-data/ram/security-credentials/bench-role
-    script="until /usr/bin/curl -sf -o /dev/null $url; do sleep 0.01; done; /usr/bin/wrk -t1 -c4 -d20s $url > $work/wrk.txt; touch $work/wrk.done; exec sleep 3600"
+    script="until /usr/bin/curl -sf -o /dev/null $url; do sleep 0.01; done; /usr/bin/wrk -t2 -c32 -d20s --latency $url; echo profile: wrk done; exec sleep 3600"
     pod=$("$bin/lanyard-bench" rpc --endpoint "$api" --credentials "$root" Action=CreateContainerGroup Version=2018-08-08 \
         ContainerGroupName=profile-meta RamRoleName=bench-role Container.1.Name=main Container.1.Image=host \
         Container.1.Command.1=/bin/sh Container.1.Command.2=-c "Container.1.Command.3=$script" \
         | python3 -c 'import json,sys; print(json.loads(json.load(sys.stdin)["body"])["ContainerGroupId"])')
-    for _ in $(seq 600); do [ -e "$work/wrk.done" ] && break; sleep 0.1; done
-    cat "$work/wrk.txt"
+    log=$work/data/pods/$pod/logs/main.log
+    for _ in $(seq 600); do grep -q "^profile: wrk done" "$log" 2>/dev/null && break; sleep 0.1; done
+    cat "$log"
     rpc Action=DeleteContainerGroup Version=2018-08-08 "ContainerGroupId=$pod"
     ;;
 *)

@@ -6,7 +6,8 @@
 #
 # Environment: BENCH_SECONDS (10), BENCH_SOAK_SECONDS (600), BENCH_PODS (100), BENCH_LIST_SIZES
 # (10000,100000,1000000), BENCH_LIST_MAX_KEYS (100000), BENCH_MOTO_LIST_MAX_KEYS (10000),
-# BENCH_POPULATE_SECONDS (900), BENCH_MAX_REQUESTS (300000), BENCH_OUTPUT (docs/benchmarks.md).
+# BENCH_POPULATE_SECONDS (900), BENCH_MAX_REQUESTS (300000), BENCH_OUTPUT (docs/benchmarks.md),
+# BENCH_SECTIONS (all of metadata,sts,oss,policy,memory,credentials).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

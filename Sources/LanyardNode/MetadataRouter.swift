@@ -59,6 +59,18 @@ public struct PodCredentials: Sendable, Hashable {
     }
 }
 
+/// A pod's current credentials as the metadata service serves them: the document is rendered once per session
+/// (at creation and at each rotation), not once per request.
+public struct ServedCredentials: Sendable, Hashable {
+    /// The credentials document's bytes (see ``MetadataRouter/credentialsDocument(_:)``).
+    public let document: [UInt8]
+
+    /// Renders the document for `credentials`.
+    public init(_ credentials: PodCredentials) {
+        document = Array(MetadataRouter.credentialsDocument(credentials).utf8)
+    }
+}
+
 /// The parts of a metadata request that matter, already picked out of the HTTP head.
 public struct MetadataRequest: Sendable {
     /// HTTP method.
@@ -92,10 +104,19 @@ public struct MetadataResponse: Sendable, Hashable {
     public var body: [UInt8]
 
     init(_ status: Int, _ text: String, contentType: String = "text/plain") {
+        self.init(status, bytes: Array(text.utf8), contentType: contentType)
+    }
+
+    init(_ status: Int, bytes: [UInt8], contentType: String) {
         self.status = status
         self.contentType = contentType
-        self.body = Array(text.utf8)
+        self.body = bytes
     }
+
+    /// Whether this response hands out credentials (the one answer that must first confirm the pod's role).
+    public var isCredentialsDocument: Bool { status == 200 && contentType == MetadataResponse.json }
+
+    static let json = "application/json"
 }
 
 /// Metadata tokens of hardened mode: `<expiry>.<mac>`, where the MAC binds the expiry to one pod's id under the
@@ -152,7 +173,8 @@ public struct MetadataRouter: Sendable {
 
     /// Answers one request for `pod`, whose current credentials are `credentials` (nil when it has no role).
     public func respond(
-        to request: MetadataRequest, pod: PodIdentity, settings: MetadataSettings, credentials: PodCredentials?, now: Date
+        to request: MetadataRequest, pod: PodIdentity, settings: MetadataSettings, credentials: ServedCredentials?,
+        now: Date
     ) -> MetadataResponse {
         if request.forwarded { return MetadataResponse(403, "Forbidden") }
         if request.path == "/latest/api/token" {
@@ -171,7 +193,7 @@ public struct MetadataRouter: Sendable {
         return route(request.path, pod: pod, credentials: credentials)
     }
 
-    private func route(_ path: String, pod: PodIdentity, credentials: PodCredentials?) -> MetadataResponse {
+    private func route(_ path: String, pod: PodIdentity, credentials: ServedCredentials?) -> MetadataResponse {
         if path == "/" { return MetadataResponse(200, "2016-01-01\nlatest") }
         let rest: Substring
         if path.hasPrefix("/latest") {
@@ -199,7 +221,7 @@ public struct MetadataRouter: Sendable {
             guard rest.hasPrefix(prefix), let role = pod.roleName, let credentials,
                 rest.utf8.dropFirst(prefix.utf8.count).elementsEqual(role.utf8)
             else { return notFound }
-            return MetadataResponse(200, Self.credentialsDocument(credentials), contentType: "application/json")
+            return MetadataResponse(200, bytes: credentials.document, contentType: MetadataResponse.json)
         }
     }
 

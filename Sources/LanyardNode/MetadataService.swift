@@ -9,7 +9,7 @@ public final class MetadataService: HTTPHandler {
     struct Entry {
         var identity: PodIdentity
         var settings: MetadataSettings
-        var credentials: PodCredentials?
+        var credentials: ServedCredentials?
     }
 
     private let router: MetadataRouter
@@ -41,12 +41,14 @@ public final class MetadataService: HTTPHandler {
 
     /// Makes `tag` (a pod's listener tag) serve this pod.
     public func register(tag: Int, identity: PodIdentity, settings: MetadataSettings, credentials: PodCredentials?) {
-        entries.withLock { $0[tag] = Entry(identity: identity, settings: settings, credentials: credentials) }
+        let served = credentials.map(ServedCredentials.init)
+        entries.withLock { $0[tag] = Entry(identity: identity, settings: settings, credentials: served) }
     }
 
     /// Replaces the credentials served for `tag` (rotation).
     public func update(tag: Int, credentials: PodCredentials) {
-        entries.withLock { $0[tag]?.credentials = credentials }
+        let served = ServedCredentials(credentials)
+        entries.withLock { $0[tag]?.credentials = served }
     }
 
     /// Stops serving `tag`; later requests on its connections get 404.
@@ -60,19 +62,20 @@ public final class MetadataService: HTTPHandler {
     }
 
     func response(for head: HTTPRequestHead) -> HTTPResponse {
-        guard let tag = head.connectionTag, var entry = entries.withLock({ $0[tag] }) else {
+        guard let tag = head.connectionTag, let entry = entries.withLock({ $0[tag] }) else {
             return Self.http(MetadataResponse(404, "404 - Not Found"))
-        }
-        if entry.credentials != nil, head.rawPath.contains("security-credentials/"), !roleIsCurrent(entry.identity) {
-            revoke(tag: tag)
-            entry.credentials = nil
-            revocationHandler.withLock { $0 }?(tag)
         }
         let request = MetadataRequest(
             method: head.method, path: head.rawPath, token: head.headers["X-aliyun-ecs-metadata-token"],
             tokenTTL: head.headers["X-aliyun-ecs-metadata-token-ttl-seconds"], forwarded: head.headers["X-Forwarded-For"] != nil)
-        return Self.http(
-            router.respond(to: request, pod: entry.identity, settings: entry.settings, credentials: entry.credentials, now: clock()))
+        let now = clock()
+        let response = router.respond(
+            to: request, pod: entry.identity, settings: entry.settings, credentials: entry.credentials, now: now)
+        guard response.isCredentialsDocument, !roleIsCurrent(entry.identity) else { return Self.http(response) }
+        // The role was deleted (or replaced under its name) since these credentials were minted: never hand them out.
+        revoke(tag: tag)
+        revocationHandler.withLock { $0 }?(tag)
+        return Self.http(router.respond(to: request, pod: entry.identity, settings: entry.settings, credentials: nil, now: now))
     }
 
     private static func http(_ response: MetadataResponse) -> HTTPResponse {

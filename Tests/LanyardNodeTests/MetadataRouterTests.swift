@@ -25,7 +25,7 @@ import Testing
     ) -> MetadataResponse {
         Self.router.respond(
             to: MetadataRequest(method: "GET", path: path, token: token, forwarded: forwarded), pod: pod,
-            settings: MetadataSettings(requireToken: require), credentials: credentials, now: time)
+            settings: MetadataSettings(requireToken: require), credentials: credentials.map(ServedCredentials.init), now: time)
     }
 
     func putToken(_ ttl: String?, pod: PodIdentity = podA, forwarded: Bool = false, at time: Date = now) -> MetadataResponse {
