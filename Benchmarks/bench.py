@@ -57,7 +57,7 @@ class Settings:
     soak_seconds: int = env_int("BENCH_SOAK_SECONDS", 1500)
     list_sizes: tuple[int, ...] = tuple(
         int(n) for n in os.environ.get("BENCH_LIST_SIZES", "10000,100000,1000000").split(",") if n.strip())
-    list_max_keys: int = env_int("BENCH_LIST_MAX_KEYS", 100_000)  # BENCH_LIST_MAX_KEYS: cap for Lanyard
+    list_max_keys: int = env_int("BENCH_LIST_MAX_KEYS", 1_000_000)  # BENCH_LIST_MAX_KEYS: cap for Lanyard
     moto_list_max_keys: int = env_int("BENCH_MOTO_LIST_MAX_KEYS", 10_000)  # cap for moto (slow to fill)
     populate_seconds: int = env_int("BENCH_POPULATE_SECONDS", 900)  # time budget to fill one bucket
     pods: int = env_int("BENCH_PODS", 100)  # BENCH_PODS: pods for the many-pod start and memory rows
@@ -467,6 +467,14 @@ class Bench:
         return self.parse_wrk(report, int(self.logged(pod, "bench: wrk exit ") or 1), report)
 
     def metadata_nginx(self) -> dict:
+        self.start_nginx()
+        url = f"http://127.0.0.1:{self.nginx_port}/latest/meta-data/ram/security-credentials/{ROLE}"
+        return self.wrk(url, ["ip", "netns", "exec", self.netns])
+
+    def start_nginx(self) -> None:
+        """nginx in the run's network namespace, serving the metadata document and the 64 MiB object (once)."""
+        if getattr(self, "nginx", None):
+            return
         self.make_netns()
         root = self.work / "nginx-root"
         path = root / "latest/meta-data/ram/security-credentials"
@@ -503,8 +511,6 @@ http {{
 """)
         self.nginx = self.start("nginx", ["nginx", "-c", str(conf), "-g", "daemon off;"], netns=True)
         wait_for_port("127.0.0.1", self.nginx_port, 30, netns=self.netns)
-        url = f"http://127.0.0.1:{self.nginx_port}/latest/meta-data/ram/security-credentials/{ROLE}"
-        return self.wrk(url, ["ip", "netns", "exec", self.netns])
 
     def start_moto(self, netns: bool) -> str:
         port = 5000 if netns else free_port()
@@ -632,8 +638,7 @@ http {{
                          connections=2, max_requests=5000)
 
     def get_nginx(self) -> dict:
-        if not getattr(self, "nginx", None):
-            raise NotMeasured("nginx did not start (see row 1)")
+        self.start_nginx()
         return self.load("get", "--endpoint", f"127.0.0.1:{self.nginx_port}", "--target", "/object.bin",
                          connections=2, max_requests=5000, netns=True)
 

@@ -5,7 +5,7 @@
 # started (by the process-group ids it recorded) and deletes the namespaces it created.
 #
 # Environment: BENCH_SECONDS (10), BENCH_SOAK_SECONDS (1500), BENCH_PODS (100), BENCH_LIST_SIZES
-# (10000,100000,1000000), BENCH_LIST_MAX_KEYS (100000), BENCH_MOTO_LIST_MAX_KEYS (10000),
+# (10000,100000,1000000), BENCH_LIST_MAX_KEYS (1000000), BENCH_MOTO_LIST_MAX_KEYS (10000),
 # BENCH_POPULATE_SECONDS (900), BENCH_MAX_REQUESTS (300000), BENCH_OUTPUT (docs/benchmarks.md),
 # BENCH_SECTIONS (all of metadata,sts,oss,policy,memory,credentials).
 set -euo pipefail
