@@ -43,7 +43,17 @@ struct RPCPipeline: HTTPHandler {
             return .respond(HTTPResponse(status: 200, headers: headers, body: .bytes(body)))
         }
         let pipeline = self
-        return .collect(limit: Self.bodyLimit) { request in pipeline.respond(to: request) }
+        return .collectThenReply(limit: Self.bodyLimit) { request in pipeline.reply(to: request) }
+    }
+
+    /// Answers at once, or, for an action its service says may block, hands the work to the server to run
+    /// on a thread of its own.
+    func reply(to request: HTTPRequest) -> HTTPReply {
+        let call = ParsedCall(request)
+        guard let action = call.action, let version = call.version,
+            registry.lookup(version)?.service.mayBlock(action: action) == true
+        else { return .now(respond(to: request, call: call)) }
+        return .blocking { [self] in respond(to: request, call: call) }
     }
 
     /// A body over ``bodyLimit``: the POP JSON error, so SDKs read a code instead of failing to parse.
@@ -71,11 +81,10 @@ struct RPCPipeline: HTTPHandler {
         return render(status: error.status, root: "Error", fields: OrderedObject(pairs: pairs), format: .json)
     }
 
-    /// Handles one complete request (also the entry point for tests).
-    func respond(to request: HTTPRequest) -> HTTPResponse {
+    /// Handles one complete request.
+    private func respond(to request: HTTPRequest, call: ParsedCall) -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
         let requestId = Identifiers.requestId()
-        let call = ParsedCall(request)
         var outcome = Outcome()
         let response: HTTPResponse
         do {

@@ -72,4 +72,13 @@ public protocol RPCService: Sendable {
     /// Handles one authenticated call; returns the result fields (RequestId is added by the pipeline).
     /// Values are String, Int, Bool, arrays and `[String: any Sendable]` dictionaries.
     func handle(_ request: RPCRequest) throws(RPCError) -> [String: any Sendable]
+
+    /// Whether `action` may take long (run a command to its end, start or stop processes). Such calls are
+    /// answered on a thread of their own, so they never hold up the API server's workers. Default: no.
+    func mayBlock(action: String) -> Bool
+}
+
+extension RPCService {
+    /// No action blocks.
+    public func mayBlock(action: String) -> Bool { false }
 }

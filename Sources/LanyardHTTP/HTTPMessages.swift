@@ -132,8 +132,20 @@ public enum HTTPBodyDisposition: Sendable {
     case respond(HTTPResponse)
     /// Buffer the body up to `limit` bytes (413 when larger), then call `then`.
     case collect(limit: Int, then: @Sendable (HTTPRequest) -> HTTPResponse)
+    /// Like `collect`, for handlers that only know once they see the body whether answering will block:
+    /// `then` replies now or hands back the blocking work (see ``HTTPReply``).
+    case collectThenReply(limit: Int, then: @Sendable (HTTPRequest) -> HTTPReply)
     /// Push body chunks to a sink as they arrive.
     case stream(any HTTPBodySink)
+}
+
+/// The answer to a collected request.
+public enum HTTPReply: Sendable {
+    /// The response, ready now.
+    case now(HTTPResponse)
+    /// Work that may block for long (run a command, wait for processes): a pooled server runs it on a thread
+    /// of its own while the connection waits, so that its workers go on serving every other connection.
+    case blocking(@Sendable () -> HTTPResponse)
 }
 
 /// Receives a streamed request body, chunk by chunk, on the connection's worker thread.

@@ -111,8 +111,10 @@ public final class HTTPServer: Sendable {
 
     /// Binds (if configured to) and starts serving with `handler`.
     public init(configuration: HTTPServerConfiguration, handler: any HTTPHandler) throws(HTTPServerError) {
-        let core = ServerCore(handler: handler)
+        let core = ServerCore(handler: handler, suspendsForBlockingWork: !configuration.threadPerConnection)
         var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_ITC.rawValue | MHD_USE_TURBO.rawValue
+        // A pooled server suspends a connection whose reply blocks (HTTPReply.blocking) and resumes it later.
+        if !configuration.threadPerConnection { flags |= MHD_ALLOW_SUSPEND_RESUME.rawValue }
         // libmicrohttpd runs a thread per connection with poll only (epoll is for its pool).
         flags |= configuration.threadPerConnection
             ? MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_POLL.rawValue : MHD_USE_EPOLL.rawValue
@@ -202,6 +204,7 @@ public final class HTTPServer: Sendable {
             let listener = MHD_quiesce_daemon(stopping)
             if listener >= 0 { close(listener) }
         }
+        core.abandonSuspended()
         MHD_stop_daemon(stopping)
         Unmanaged.passUnretained(core).release()
     }

@@ -5,11 +5,17 @@ import Synchronization
 /// State shared by the libmicrohttpd callbacks of one server (passed to them as `cls`).
 final class ServerCore: Sendable {
     let handler: any HTTPHandler
+    /// Whether blocking work (``HTTPReply/blocking(_:)``) runs on a thread of its own while its connection is
+    /// suspended (pooled servers), or on the connection's own thread (thread-per-connection servers).
+    let suspendsForBlockingWork: Bool
     /// Tags of sockets handed to `MHD_add_connection` whose connection has not started yet, by socket.
     private let pendingTags = Mutex<[Int32: Int]>([:])
+    /// Replies being worked out while their connection is suspended, by identity; nil once the server stops.
+    private let suspended = Mutex<[ObjectIdentifier: PendingReply]?>([:])
 
-    init(handler: any HTTPHandler) {
+    init(handler: any HTTPHandler, suspendsForBlockingWork: Bool) {
         self.handler = handler
+        self.suspendsForBlockingWork = suspendsForBlockingWork
     }
 
     func expect(socket: Int32, tag: Int) {
@@ -23,6 +29,88 @@ final class ServerCore: Sendable {
     /// Claims the tag of a starting connection: the entry is consumed, so a reused descriptor never inherits it.
     func takeTag(socket: Int32) -> Int? {
         pendingTags.withLock { tags in tags.isEmpty ? nil : tags.removeValue(forKey: socket) }
+    }
+}
+
+/// A reply worked out on its own thread while libmicrohttpd keeps the connection suspended. Whichever comes
+/// first, the work's end or the server's shutdown, resumes the connection, under the lock, exactly once: after
+/// a shutdown took it over, the work's result is dropped and the connection is never touched again.
+final class PendingReply: Sendable {
+    enum State {
+        case working
+        case done(HTTPResponse)
+        case abandoned
+    }
+
+    /// Only ever passed to `MHD_resume_connection`, which any thread may call, once, under `state`'s lock.
+    nonisolated(unsafe) private let connection: OpaquePointer
+    private let state = Mutex(State.working)
+
+    init(connection: OpaquePointer) {
+        self.connection = connection
+    }
+
+    /// Records the response and resumes the connection, unless the server abandoned it; true if it did.
+    func complete(_ response: HTTPResponse) -> Bool {
+        state.withLock { state in
+            guard case .working = state else { return false }
+            state = .done(response)
+            MHD_resume_connection(connection)
+            return true
+        }
+    }
+
+    /// Gives up on the work (the server is stopping) and resumes the connection so that it can be closed.
+    func abandon() {
+        state.withLock { state in
+            guard case .working = state else { return }
+            state = .abandoned
+            MHD_resume_connection(connection)
+        }
+    }
+
+    /// The response, once the work is done (nil when abandoned).
+    var response: HTTPResponse? {
+        state.withLock { state in
+            if case .done(let response) = state { return response }
+            return nil
+        }
+    }
+}
+
+extension ServerCore {
+    /// Runs `work` on a thread of its own with the connection suspended; the connection's next call of the
+    /// access handler (after the work resumed it) sends the response. False when the server is stopping (the
+    /// work is not started).
+    func suspend(_ request: RequestContext, connection: OpaquePointer, work: @escaping @Sendable () -> HTTPResponse)
+        -> Bool
+    {
+        let pending = PendingReply(connection: connection)
+        let accepted = suspended.withLock { table in
+            guard table != nil else { return false }
+            table?[ObjectIdentifier(pending)] = pending
+            MHD_suspend_connection(connection)
+            return true
+        }
+        guard accepted else { return false }
+        request.stage = .suspended(pending)
+        Thread.detachNewThread { [self] in
+            let response = work()
+            if pending.complete(response) {
+                _ = suspended.withLock { $0?.removeValue(forKey: ObjectIdentifier(pending)) }
+            }
+        }
+        return true
+    }
+
+    /// Stops suspending and resumes every suspended connection without its reply (libmicrohttpd cannot stop
+    /// while any connection is suspended).
+    func abandonSuspended() {
+        let pending = suspended.withLock { table in
+            defer { table = nil }
+            return table.map { Array($0.values) } ?? []
+        }
+        for reply in pending { reply.abandon() }
     }
 }
 
@@ -47,7 +135,9 @@ final class ConnectionContext {
 final class RequestContext {
     enum Stage {
         case awaitingHead
-        case collecting(limit: Int, then: @Sendable (HTTPRequest) -> HTTPResponse)
+        case collecting(limit: Int, then: @Sendable (HTTPRequest) -> HTTPReply)
+        /// The connection is suspended while the reply is worked out on another thread.
+        case suspended(PendingReply)
         case streaming(any HTTPBodySink)
         /// The response is decided; the rest of the body is read and dropped before it is sent
         /// (libmicrohttpd 0.9.75 refuses to queue a response in the middle of a body).
@@ -85,15 +175,9 @@ extension ServerCore {
                 request.stage = .responded
                 return Self.queue(response, on: connection, method: head.method)
             case .collect(let limit, let then):
-                let declared = head.headers["Content-Length"].flatMap { Int($0) }
-                if let declared, declared > limit {
-                    request.stage = .responded
-                    return Self.queue(handler.limitExceeded(.body(limit: limit), head: head), on: connection,
-                                      method: head.method)
-                }
-                if let declared, declared > 0 { request.body.reserveCapacity(declared) }
-                request.stage = .collecting(limit: limit, then: then)
-                return .YES
+                return startCollecting(request, head: head, limit: limit, connection: connection) { .now(then($0)) }
+            case .collectThenReply(let limit, let then):
+                return startCollecting(request, head: head, limit: limit, connection: connection, then: then)
             case .stream(let sink):
                 request.stage = .streaming(sink)
                 return .YES
@@ -113,7 +197,25 @@ extension ServerCore {
             request.stage = .responded
             let complete = HTTPRequest(head: request.head!, body: request.body)
             request.body = []
-            return Self.queue(then(complete), on: connection, method: complete.head.method)
+            switch then(complete) {
+            case .now(let response):
+                return Self.queue(response, on: connection, method: complete.head.method)
+            case .blocking(let work):
+                guard suspendsForBlockingWork else {
+                    return Self.queue(work(), on: connection, method: complete.head.method)
+                }
+                guard suspend(request, connection: connection, work: work) else {
+                    return Self.queue(.text(503, "The server is shutting down\n"), on: connection,
+                                      method: complete.head.method)
+                }
+                return .YES
+            }
+        case .suspended(let pending):
+            size.pointee = 0
+            request.stage = .responded
+            // Abandoned at shutdown: close the connection without an answer.
+            guard let response = pending.response else { return .NO }
+            return Self.queue(response, on: connection, method: request.head!.method)
         case .streaming(let sink):
             let count = size.pointee
             guard count == 0 else {
@@ -136,6 +238,21 @@ extension ServerCore {
             size.pointee = 0
             return .YES
         }
+    }
+
+    /// Refuses a body declared larger than `limit`, or prepares to collect it.
+    private func startCollecting(
+        _ request: RequestContext, head: HTTPRequestHead, limit: Int, connection: OpaquePointer,
+        then: @escaping @Sendable (HTTPRequest) -> HTTPReply
+    ) -> MHD_Result {
+        let declared = head.headers["Content-Length"].flatMap { Int($0) }
+        if let declared, declared > limit {
+            request.stage = .responded
+            return Self.queue(handler.limitExceeded(.body(limit: limit), head: head), on: connection, method: head.method)
+        }
+        if let declared, declared > 0 { request.body.reserveCapacity(declared) }
+        request.stage = .collecting(limit: limit, then: then)
+        return .YES
     }
 
     /// Whether the request announces a body (a positive Content-Length, or any Transfer-Encoding).

@@ -139,6 +139,17 @@ public struct ECIService: RPCService {
         self.checkActions = checkActions
     }
 
+    /// Calls that start, stop or wait for processes: ExecContainerCommand runs its command to the end (up to
+    /// its timeout), and creating, restarting or updating a pod waits for its sandbox and containers.
+    public func mayBlock(action: String) -> Bool {
+        switch action {
+        case "CreateContainerGroup", "DeleteContainerGroup", "RestartContainerGroup", "UpdateContainerGroup",
+            "ExecContainerCommand":
+            true
+        default: false
+        }
+    }
+
     /// Dispatches one authenticated call.
     public func handle(_ request: RPCRequest) throws(RPCError) -> [String: any Sendable] {
         switch request.action {

@@ -130,6 +130,14 @@ extension ObjectService {
                 trace.update { $0.bytesIn = Int64(request.body.count) }
                 return finish(trace, then(request))
             }
+        case .collectThenReply(let limit, let then):
+            return .collectThenReply(limit: limit) { [self] request in
+                trace.update { $0.bytesIn = Int64(request.body.count) }
+                switch then(request) {
+                case .now(let response): return .now(finish(trace, response))
+                case .blocking(let work): return .blocking { [self] in finish(trace, work()) }
+                }
+            }
         case .stream(let sink):
             return .stream(TracingSink(sink, trace: trace, service: self))
         }

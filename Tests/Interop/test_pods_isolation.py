@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -175,6 +176,41 @@ def test_cli_exec_is_lossless_and_bounded(pods, binary):
         except OSError:
             return b""
     assert not [p for p in pod.processes() if cmdline(p) == b"sleep\x00600\x00"]
+
+
+def test_long_execs_do_not_hold_up_the_api(pods, binary):
+    """More long-running execs than the API server has workers: RAM, STS and ECI calls, new connections or
+    kept-alive ones, are answered at once meanwhile, and every exec still gets its own result."""
+    pod = pods.create()
+    env = {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_ID": pods.lab.root_ak, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": pods.lab.root_secret,
+           "HOME": tempfile.mkdtemp(prefix="lanyard-home-")}
+    execs = [subprocess.Popen([binary, "exec", pod.name, "--endpoint", pods.server.api_endpoint, "--", "sh", "-c",
+                               f"sleep 6; echo exec-{i}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+             for i in range((os.cpu_count() or 2) + 2)]
+    try:
+        def sleeping() -> int:
+            count = 0
+            for pid in pod.processes():
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        count += f.read() == b"sleep\x006\x00"
+                except OSError:
+                    pass
+            return count
+        assert wait_until(lambda: sleeping() == len(execs), 10), "the execs did not all start"
+        for _ in range(3):
+            started = time.monotonic()
+            pods.lab.alive()                      # STS through the SDK's kept-alive connection
+            pods.root.logs(pod.id)                # ECI
+            pods.lab.create_service_role()        # RAM
+            assert time.monotonic() - started < 2, "an API call waited behind the running execs"
+        for i, process in enumerate(execs):
+            out, err = process.communicate(timeout=30)
+            assert (process.returncode, out) == (0, f"exec-{i}\n".encode()), (process.returncode, out, err)
+    finally:
+        for process in execs:
+            process.kill()
+            process.wait()
 
 
 def test_logs_and_exec_streams(pods):

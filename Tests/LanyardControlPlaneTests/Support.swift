@@ -98,9 +98,12 @@ final class Harness {
     func send(_ request: HTTPRequest) -> HTTPResponse {
         switch plane.handler.begin(request.head) {
         case .respond(let response): return response
-        case .collect(let limit, let then):
+        case .collectThenReply(let limit, let then):
             #expect(limit == 10 * 1024 * 1024)
-            return then(request)
+            switch then(request) {
+            case .now(let response): return response
+            case .blocking(let work): return work()
+            }
         default:
             Issue.record("the RPC handler must collect bodies")
             return HTTPResponse(status: 599)
