@@ -53,7 +53,9 @@ struct RPCPipeline: HTTPHandler {
         guard let action = call.action, let version = call.version,
             registry.lookup(version)?.service.mayBlock(action: action) == true
         else { return .now(respond(to: request, call: call)) }
-        return .blocking { [self] in respond(to: request, call: call) }
+        return .blocking { [self] presence in
+            respond(to: request, call: call, clientHasLeft: { presence.hasLeft })
+        }
     }
 
     /// A body over ``bodyLimit``: the POP JSON error, so SDKs read a code instead of failing to parse.
@@ -82,13 +84,16 @@ struct RPCPipeline: HTTPHandler {
     }
 
     /// Handles one complete request.
-    private func respond(to request: HTTPRequest, call: ParsedCall) -> HTTPResponse {
+    private func respond(
+        to request: HTTPRequest, call: ParsedCall, clientHasLeft: @escaping @Sendable () -> Bool = { false }
+    ) -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
         let requestId = Identifiers.requestId()
         var outcome = Outcome()
         let response: HTTPResponse
         do {
-            let result = try dispatch(call, request: request, requestId: requestId, outcome: &outcome)
+            let result = try dispatch(
+                call, request: request, requestId: requestId, clientHasLeft: clientHasLeft, outcome: &outcome)
             var fields = result
             fields["RequestId"] = requestId
             response = render(status: 200, root: "\(call.action ?? "")Response", fields: fields, format: call.format)
@@ -120,7 +125,8 @@ struct RPCPipeline: HTTPHandler {
     }
 
     private func dispatch(
-        _ call: ParsedCall, request: HTTPRequest, requestId: String, outcome: inout Outcome
+        _ call: ParsedCall, request: HTTPRequest, requestId: String, clientHasLeft: @escaping @Sendable () -> Bool,
+        outcome: inout Outcome
     ) throws(RPCError) -> [String: any Sendable] {
         // The POP gateway caps GET requests at 4 KB (larger calls must be POSTs).
         if request.head.method == "GET",
@@ -143,7 +149,7 @@ struct RPCPipeline: HTTPHandler {
             accessKeyId: authenticated.accessKeyId, sessionPolicy: authenticated.credentials.sessionPolicy,
             // The API listener speaks plain HTTP (TLS, when wanted, terminates in front of it).
             sourceIp: request.head.remoteAddress, secureTransport: false,
-            userAgent: request.head.headers["user-agent"], requestId: requestId)
+            userAgent: request.head.headers["user-agent"], requestId: requestId, clientHasLeft: clientHasLeft)
         return try registration.service.handle(rpcRequest)
     }
 

@@ -23,13 +23,17 @@ public struct RPCRequest: Sendable {
     public let userAgent: String?
     /// The RequestId the response will carry.
     public let requestId: String
+    /// Whether the client stopped waiting (closed its connection): long work may stop early. Only answered
+    /// for actions that ``RPCService/mayBlock(action:)``; false otherwise.
+    public let clientHasLeft: @Sendable () -> Bool
 
     /// Creates a request (the pipeline builds these; tests of services may too).
     public init(
         action: String, parameters: [String: String], caller: Caller, accessKeyId: String = "",
         sessionPolicy: Policy? = nil, sourceIp: String, secureTransport: Bool = false, userAgent: String? = nil,
-        requestId: String
+        requestId: String, clientHasLeft: @escaping @Sendable () -> Bool = { false }
     ) {
+        self.clientHasLeft = clientHasLeft
         self.action = action
         self.parameters = parameters
         self.caller = caller

@@ -144,8 +144,20 @@ public enum HTTPReply: Sendable {
     /// The response, ready now.
     case now(HTTPResponse)
     /// Work that may block for long (run a command, wait for processes): a pooled server runs it on a thread
-    /// of its own while the connection waits, so that its workers go on serving every other connection.
-    case blocking(@Sendable () -> HTTPResponse)
+    /// of its own while the connection waits, so that its workers go on serving every other connection. The
+    /// work can ask whether its client is still there, and stop early when nobody waits for the answer.
+    case blocking(@Sendable (HTTPClientPresence) -> HTTPResponse)
+}
+
+/// Whether the client waiting for blocking work is still connected.
+public struct HTTPClientPresence: Sendable {
+    private let left: @Sendable () -> Bool
+
+    /// A presence decided by `left` (tests, or callers without a connection).
+    public init(left: @escaping @Sendable () -> Bool) { self.left = left }
+
+    /// True once the client closed its end or the connection broke (or the server is stopping).
+    public var hasLeft: Bool { left() }
 }
 
 /// Receives a streamed request body, chunk by chunk, on the connection's worker thread.

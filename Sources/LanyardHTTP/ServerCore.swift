@@ -69,6 +69,14 @@ final class PendingReply: Sendable {
         }
     }
 
+    /// Whether the server gave up on the work.
+    var isAbandoned: Bool {
+        state.withLock { state in
+            if case .abandoned = state { return true }
+            return false
+        }
+    }
+
     /// The response, once the work is done (nil when abandoned).
     var response: HTTPResponse? {
         state.withLock { state in
@@ -82,10 +90,14 @@ extension ServerCore {
     /// Runs `work` on a thread of its own with the connection suspended; the connection's next call of the
     /// access handler (after the work resumed it) sends the response. False when the server is stopping (the
     /// work is not started).
-    func suspend(_ request: RequestContext, connection: OpaquePointer, work: @escaping @Sendable () -> HTTPResponse)
-        -> Bool
-    {
+    func suspend(
+        _ request: RequestContext, connection: OpaquePointer,
+        work: @escaping @Sendable (HTTPClientPresence) -> HTTPResponse
+    ) -> Bool {
         let pending = PendingReply(connection: connection)
+        // Once abandoned, the socket is libmicrohttpd's to close (and its number may be reused): never look again.
+        let socket = lanyard_mhd_connection_fd(connection)
+        let presence = HTTPClientPresence { pending.isAbandoned || Sockets.peerClosed(socket) }
         let accepted = suspended.withLock { table in
             guard table != nil else { return false }
             table?[ObjectIdentifier(pending)] = pending
@@ -95,7 +107,7 @@ extension ServerCore {
         guard accepted else { return false }
         request.stage = .suspended(pending)
         Thread.detachNewThread { [self] in
-            let response = work()
+            let response = work(presence)
             if pending.complete(response) {
                 _ = suspended.withLock { $0?.removeValue(forKey: ObjectIdentifier(pending)) }
             }
@@ -202,7 +214,9 @@ extension ServerCore {
                 return Self.queue(response, on: connection, method: complete.head.method)
             case .blocking(let work):
                 guard suspendsForBlockingWork else {
-                    return Self.queue(work(), on: connection, method: complete.head.method)
+                    let socket = lanyard_mhd_connection_fd(connection)
+                    let presence = HTTPClientPresence { Sockets.peerClosed(socket) }
+                    return Self.queue(work(presence), on: connection, method: complete.head.method)
                 }
                 guard suspend(request, connection: connection, work: work) else {
                     return Self.queue(.text(503, "The server is shutting down\n"), on: connection,

@@ -2,6 +2,18 @@ import Foundation
 
 /// POSIX socket helpers: listening sockets and address text.
 enum Sockets {
+    /// Looks at a connected socket without reading from it: true when its peer shut down writing, or it hung
+    /// up or failed. A negative descriptor is never closed.
+    static func peerClosed(_ socket: Int32) -> Bool {
+        guard socket >= 0 else { return false }
+        var probe = pollfd(fd: socket, events: pollReadHangUp, revents: 0)
+        guard poll(&probe, 1, 0) > 0 else { return false }
+        return probe.revents & (pollReadHangUp | Int16(POLLHUP) | Int16(POLLERR)) != 0
+    }
+
+    /// Linux's POLLRDHUP (a _GNU_SOURCE macro that Swift's Glibc module leaves out).
+    private static let pollReadHangUp: Int16 = 0x2000
+
     /// Creates a non-blocking listening TCP socket on `host:port`; returns it and the bound port.
     static func listen(host: String, port: Int) throws(HTTPServerError) -> (fd: Int32, port: Int) {
         guard (0...65535).contains(port) else {

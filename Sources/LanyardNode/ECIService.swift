@@ -295,7 +295,9 @@ public struct ECIService: RPCService {
             timeout = seconds
         }
         let result = try call { () throws(NodeError) in
-            try agent.exec(id: id, container: container, command: command, input: input, timeout: TimeInterval(timeout))
+            try agent.exec(
+                id: id, container: container, command: command, input: input, timeout: TimeInterval(timeout),
+                stopWhen: request.clientHasLeft)
         }
         // ECI's text fields for the SDKs, plus Lanyard's lossless base64 copies and what was cut or stopped.
         return [

@@ -689,10 +689,11 @@ public final class NodeAgent: Sendable {
     }
 
     /// Runs a command in a pod (with a container's environment and working directory when `container` is given),
-    /// killing it after `timeout` seconds.
-    public func exec(id: String, container: String?, command: [String], input: [UInt8], timeout: TimeInterval? = nil)
-        throws(NodeError) -> ExecResult
-    {
+    /// killing it after `timeout` seconds, or as soon as `abandoned` says nobody waits for it any more.
+    public func exec(
+        id: String, container: String?, command: [String], input: [UInt8], timeout: TimeInterval? = nil,
+        stopWhen abandoned: (@Sendable () -> Bool)? = nil
+    ) throws(NodeError) -> ExecResult {
         guard let runtime = runtime(id) else { throw Self.notFound(id) }
         let record = runtime.snapshot()
         let spec = try container.map { (name) throws(NodeError) -> ContainerSpec in
@@ -703,7 +704,8 @@ public final class NodeAgent: Sendable {
         } ?? record.containers.first?.spec
         let env = spec.map { environment($0, pod: record) } ?? [Self.basePath]
         return try runtime.sandbox.execute(
-            arguments: command, environment: env, workingDirectory: spec?.workingDir, input: input, timeout: timeout)
+            arguments: command, environment: env, workingDirectory: spec?.workingDir, input: input, timeout: timeout,
+            stopWhen: abandoned)
     }
 
     /// The log of a container (stdout and stderr interleaved): the last `tailLines` lines, at most `limitBytes`.

@@ -14,6 +14,8 @@ public struct ExecResult: Sendable, Hashable {
     public var errorOutputTruncated = false
     /// Whether the command was still running at its deadline and was killed (SIGKILL).
     public var timedOut = false
+    /// Whether the command was killed (SIGKILL) because nobody waited for it any more.
+    public var abandoned = false
 }
 
 extension PodSandbox {
@@ -31,10 +33,11 @@ extension PodSandbox {
     /// Runs a command inside the pod feeding it `input`, and collects its output (each stream up to `limit` bytes;
     /// the rest is read and dropped, and the result says so). A command still running after `timeout` seconds is
     /// killed with its process group (SIGKILL) and the output so far returned (`timedOut`); processes that left
-    /// the group (setsid) live on.
+    /// the group (setsid) live on. `stopWhen`, asked about every quarter second, kills the command the same way
+    /// once it answers true (`abandoned`: say, the client that asked for the command went away).
     public func execute(
         arguments: [String], environment: [String], workingDirectory: String? = nil, input: [UInt8] = [], limit: Int = 16 << 20,
-        timeout: TimeInterval? = nil
+        timeout: TimeInterval? = nil, stopWhen abandoned: (@Sendable () -> Bool)? = nil
     ) throws(NodeError) -> ExecResult {
         let stdin = try FD.pipe()
         let stdout: (read: Int32, write: Int32)
@@ -65,31 +68,39 @@ extension PodSandbox {
             close(writer)
         }
         let deadline = timeout.map { Date().addingTimeInterval($0) }
-        var result = Self.drain(stdout.read, stderr.read, limit: limit, deadline: deadline)
+        var result = Self.drain(stdout.read, stderr.read, limit: limit, deadline: deadline, abandoned: abandoned)
         // The whole process group: the pid is nsenter's, the command is its child.
-        if result.timedOut { kill(-pid, SIGKILL) }
+        if result.timedOut || result.abandoned { kill(-pid, SIGKILL) }
         close(stdout.read)
         close(stderr.read)
         result.status = Spawn.wait(pid)
         return result
     }
 
-    /// Reads two descriptors to EOF at once (so neither pipe can fill up and stall the child), or until `deadline`.
-    private static func drain(_ first: Int32, _ second: Int32, limit: Int, deadline: Date?) -> ExecResult {
+    /// Reads two descriptors to EOF at once (so neither pipe can fill up and stall the child), or until `deadline`
+    /// or `abandoned` says to stop.
+    private static func drain(
+        _ first: Int32, _ second: Int32, limit: Int, deadline: Date?, abandoned: (@Sendable () -> Bool)?
+    ) -> ExecResult {
         var outputs: [[UInt8]] = [[], []]
         var truncated = [false, false]
         var open = [true, true]
         var timedOut = false
+        var stopped = false
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while open[0] || open[1] {
-            var wait: Int32 = -1
+            var wait: Int32 = abandoned == nil ? -1 : 250
             if let deadline {
                 let left = deadline.timeIntervalSinceNow
                 if left <= 0 {
                     timedOut = true
                     break
                 }
-                wait = Int32(min(left * 1000 + 1, 60_000))
+                wait = Int32(min(left * 1000 + 1, Double(wait < 0 ? 60_000 : wait)))
+            }
+            if let abandoned, abandoned() {
+                stopped = true
+                break
             }
             var fds = [
                 pollfd(fd: open[0] ? first : -1, events: Int16(POLLIN), revents: 0),
@@ -113,6 +124,6 @@ extension PodSandbox {
         }
         return ExecResult(
             status: .unknown, output: outputs[0], errorOutput: outputs[1], outputTruncated: truncated[0],
-            errorOutputTruncated: truncated[1], timedOut: timedOut)
+            errorOutputTruncated: truncated[1], timedOut: timedOut, abandoned: stopped)
     }
 }

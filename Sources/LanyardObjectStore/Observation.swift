@@ -135,7 +135,7 @@ extension ObjectService {
                 trace.update { $0.bytesIn = Int64(request.body.count) }
                 switch then(request) {
                 case .now(let response): return .now(finish(trace, response))
-                case .blocking(let work): return .blocking { [self] in finish(trace, work()) }
+                case .blocking(let work): return .blocking { [self] presence in finish(trace, work(presence)) }
                 }
             }
         case .stream(let sink):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -20,6 +21,25 @@ from lanyard_testkit import Lab, unique
 from pod_testkit import Pods, dedicated_server, wait_until
 
 CREDS = "http://100.100.100.200/latest/meta-data/ram/security-credentials/"
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def running(pod, *argv: str) -> int:
+    """How many of the pod's processes run exactly `argv`."""
+    wanted = b"".join(a.encode() + b"\0" for a in argv)
+    return sum(cmdline(pid) == wanted for pid in pod.processes())
+
+
+def cli_env(pods) -> dict:
+    return {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_ID": pods.lab.root_ak,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": pods.lab.root_secret, "HOME": tempfile.mkdtemp(prefix="lanyard-home-")}
 
 
 @pytest.fixture(scope="module")
@@ -154,8 +174,7 @@ def test_cli_exec_is_lossless_and_bounded(pods, binary):
     """`lanyard exec` prints binary output byte for byte, fails loudly when the server cut the output at 16 MiB,
     and the server kills a command at --timeout."""
     pod = pods.create()
-    env = {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_ID": pods.lab.root_ak, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": pods.lab.root_secret,
-           "HOME": tempfile.mkdtemp(prefix="lanyard-home-")}
+    env = cli_env(pods)
     base = [binary, "exec", pod.name, "--endpoint", pods.server.api_endpoint]
 
     def run(*argv: str) -> subprocess.CompletedProcess:
@@ -168,36 +187,34 @@ def test_cli_exec_is_lossless_and_bounded(pods, binary):
     assert b"output truncated" in r.stderr, r.stderr
     r = run("--timeout", "1", "--", "sleep", "600")
     assert r.returncode == 124 and b"killed (--timeout)" in r.stderr, r
+    assert running(pod, "sleep", "600") == 0
 
-    def cmdline(pid: int) -> bytes:
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                return f.read()
-        except OSError:
-            return b""
-    assert not [p for p in pod.processes() if cmdline(p) == b"sleep\x00600\x00"]
+
+def test_interrupting_cli_exec_stops_the_command(pods, binary):
+    """Ctrl-C on `lanyard exec` closes its connection; the server sees it and kills the command."""
+    pod = pods.create()
+    process = subprocess.Popen([binary, "exec", pod.name, "--endpoint", pods.server.api_endpoint, "--", "sleep", "601"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cli_env(pods))
+    try:
+        assert wait_until(lambda: running(pod, "sleep", "601") == 1, 10), "the exec did not start"
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        assert wait_until(lambda: running(pod, "sleep", "601") == 0, 5), "the command outlived its client"
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_long_execs_do_not_hold_up_the_api(pods, binary):
     """More long-running execs than the API server has workers: RAM, STS and ECI calls, new connections or
     kept-alive ones, are answered at once meanwhile, and every exec still gets its own result."""
     pod = pods.create()
-    env = {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_ID": pods.lab.root_ak, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": pods.lab.root_secret,
-           "HOME": tempfile.mkdtemp(prefix="lanyard-home-")}
+    env = cli_env(pods)
     execs = [subprocess.Popen([binary, "exec", pod.name, "--endpoint", pods.server.api_endpoint, "--", "sh", "-c",
                                f"sleep 6; echo exec-{i}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
              for i in range((os.cpu_count() or 2) + 2)]
     try:
-        def sleeping() -> int:
-            count = 0
-            for pid in pod.processes():
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        count += f.read() == b"sleep\x006\x00"
-                except OSError:
-                    pass
-            return count
-        assert wait_until(lambda: sleeping() == len(execs), 10), "the execs did not all start"
+        assert wait_until(lambda: running(pod, "sleep", "6") == len(execs), 10), "the execs did not all start"
         for _ in range(3):
             started = time.monotonic()
             pods.lab.alive()                      # STS through the SDK's kept-alive connection

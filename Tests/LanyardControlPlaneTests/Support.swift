@@ -102,7 +102,7 @@ final class Harness {
             #expect(limit == 10 * 1024 * 1024)
             switch then(request) {
             case .now(let response): return response
-            case .blocking(let work): return work()
+            case .blocking(let work): return work(HTTPClientPresence { false })
             }
         default:
             Issue.record("the RPC handler must collect bodies")

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import LanyardHTTP
+import Synchronization
 import Testing
 
 /// `HTTPReply.blocking`: work that takes long runs off the server's workers, which go on serving.
@@ -14,7 +15,7 @@ import Testing
                 guard request.head.rawPath == "/block" else {
                     return .now(.text(200, "fast"))
                 }
-                return .blocking {
+                return .blocking { _ in
                     gate.wait()
                     finished?.signal()
                     return .text(200, "done")
@@ -59,6 +60,33 @@ import Testing
         #expect(throws: (any Error).self) { try client.readResponse() }
         gate.signal()
         #expect(finished.wait(timeout: .now() + 10) == .success)
+    }
+
+    @Test(arguments: [false, true])
+    func theWorkSeesTheClientLeave(threadPerConnection: Bool) throws {
+        let seen = Mutex<[Bool]>([])
+        let noticed = DispatchSemaphore(value: 0)
+        let server = try HTTPServer(
+            configuration: .init(listen: .address(host: "127.0.0.1", port: 0), threadPerConnection: threadPerConnection),
+            handler: ClosureHandler { _ in
+                .collectThenReply(limit: 1024) { _ in
+                    .blocking { presence in
+                        seen.withLock { $0.append(presence.hasLeft) }
+                        let deadline = Date().addingTimeInterval(10)
+                        while !presence.hasLeft && Date() < deadline { usleep(10_000) }
+                        seen.withLock { $0.append(presence.hasLeft) }
+                        noticed.signal()
+                        return .text(200, "nobody reads this")
+                    }
+                }
+            })
+        defer { server.shutdown() }
+        let client = try RawClient(port: server.port)
+        try client.send("GET /watch HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(200_000)
+        shutdown(client.fd, Int32(SHUT_RDWR))  // the client goes away (FIN), as a killed process does
+        #expect(noticed.wait(timeout: .now() + 5) == .success)
+        #expect(seen.withLock { $0 } == [false, true])
     }
 
     @Test func aThreadPerConnectionServerRunsTheWorkOnTheConnectionsThread() throws {

@@ -151,6 +151,19 @@ struct PodSandboxTests {
         #expect(slow.timedOut)
         #expect(slow.status == .signaled(9))
         #expect(slow.output == Array("begun\n".utf8))
+
+        // Nobody waits any more (the client left): killed at once, long before its timeout.
+        let started = Date()
+        let stop = Date().addingTimeInterval(0.5)
+        let abandoned = try sandbox.execute(
+            arguments: ["/bin/sh", "-c", "echo begun; exec sleep 600"], environment: SandboxFixture.environment, timeout: 60,
+            stopWhen: { Date() >= stop })
+        #expect(abandoned.abandoned && !abandoned.timedOut)
+        #expect(abandoned.status == .signaled(9))
+        #expect(abandoned.output == Array("begun\n".utf8))
+        #expect(Date().timeIntervalSince(started) < 5)
+        let commandLines = sandbox.processes.map { (try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8)) ?? "" }
+        #expect(!commandLines.contains("sleep\u{0}600\u{0}"))
     }
 
     @Test func execFailsClosedWhenTheHolderIsGone() throws {
