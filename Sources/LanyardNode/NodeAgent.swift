@@ -474,8 +474,9 @@ public final class NodeAgent: Sendable {
 
     private func containerEnded(_ runtime: PodRuntime, index: Int, generation: Int, status: ExitStatus) {
         let now = Date()
-        let restart = runtime.state.withLock { state -> Bool in
-            guard state.active, state.generations[index] == generation else { return false }
+        // One lock for the verdict and the phase: a sandbox lost in between must not be marked running again.
+        let restartAfter = runtime.state.withLock { state -> Int? in
+            guard state.active, state.generations[index] == generation else { return nil }
             var container = state.record.containers[index]
             container.process = nil
             container.state = "Terminated"
@@ -504,12 +505,12 @@ public final class NodeAgent: Sendable {
                     "Warning", "BackOff", "back-off restarting failed container \(container.spec.name)", at: now)
             }
             state.record.containers[index] = container
-            return restart
+            guard restart else { return nil }
+            state.record.phase = .running
+            return container.restartCount
         }
-        if restart {
-            let restarts = runtime.state.withLock { $0.record.containers[index].restartCount }
+        if let restarts = restartAfter {
             let delay = min(pow(2.0, Double(min(restarts, 10))), 60)
-            runtime.state.withLock { $0.record.phase = .running }
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in
                 guard let self, runtime.state.withLock({ $0.active && $0.generations[index] == generation }) else { return }
                 self.startContainer(runtime, index: index, isRestart: true)
