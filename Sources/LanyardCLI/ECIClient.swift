@@ -1,5 +1,6 @@
 import Foundation
 import LanyardManifests
+import LanyardNode
 
 /// The ECI 2018-08-08 calls the pod commands make, signed with the caller's own credentials through
 /// ``RPCClient`` — the same path Alibaba's ECI SDK takes. Nothing here touches the host's pods directly.
@@ -100,7 +101,10 @@ struct ECIClient: Sendable {
         if let container { parameters.append(("ContainerName", container)) }
         if let stdin { parameters += [("Stdin", "true"), ("StdinData", stdin)] }
         if let timeout { parameters.append(("Timeout", String(timeout))) }
-        let reply = try await rpc.call(.eci, action: "ExecContainerCommand", parameters: parameters, inBody: true)
+        // The answer comes when the command ends: wait for the server's own deadline, and a little more.
+        let reply = try await rpc.call(
+            .eci, action: "ExecContainerCommand", parameters: parameters, inBody: true,
+            timeout: TimeInterval((timeout ?? ECIService.defaultExecTimeout) + 30))
         guard let fields = reply as? [String: Any], let code = fields["ExitCode"] as? Int else {
             throw CLIError(code: "InvalidResponse", message: "ExecContainerCommand answered without an ExitCode")
         }

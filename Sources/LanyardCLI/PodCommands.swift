@@ -1,5 +1,6 @@
 import Foundation
 import LanyardManifests
+import LanyardNode
 
 /// What every kubectl-style command shares: the signed ECI client resolved like the other client commands
 /// (`--profile`, `--endpoint`, `--region`, `--data`, environment), and the namespace (`-n`, `-A`).
@@ -382,7 +383,7 @@ enum ExecCommand {
         Limits: the server keeps the first 16 MiB of each of stdout and stderr; when it cut either, this prints
         what arrived, says so on stderr and exits 1 (or the command's non-zero code). The server kills the command
         (SIGKILL) after --timeout seconds (default 600, at most 86400); this then says so and exits 124. Stopping
-        this program does not stop the command: it runs on until it ends or its timeout.
+        this program (Ctrl-C) stops the command too.
         """
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
@@ -426,7 +427,7 @@ enum ExecCommand {
     /// The exit status for `result`, after saying on stderr what the server cut or stopped.
     static func finish(_ result: ECIClient.ExecResult, timeout: Int?) -> Int32 {
         if result.timedOut {
-            let limit = timeout.map { "\($0) seconds" } ?? "600 seconds (the default)"
+            let limit = timeout.map { "\($0) seconds" } ?? "\(ECIService.defaultExecTimeout) seconds (the default)"
             FileHandle.standardError.write(
                 Data("lanyard: exec: the command was still running after \(limit) and was killed (--timeout)\n".utf8))
             return 124

@@ -31,8 +31,10 @@ public struct RPCClient: Sendable {
     /// Calls `action` and returns the decoded JSON result; a server error becomes a ``CLIError`` with its code.
     /// With `inBody`, the signed parameters travel as an `application/x-www-form-urlencoded` body instead of the
     /// query (POP merges both), so that large values such as a command's stdin do not make an oversized URL.
+    /// `timeout` is how long the answer may take (URLSession's 60 s when nil).
     public func call(
-        _ product: RPCProduct, action: String, parameters: [(name: String, value: String)], inBody: Bool = false
+        _ product: RPCProduct, action: String, parameters: [(name: String, value: String)], inBody: Bool = false,
+        timeout: TimeInterval? = nil
     ) async throws(CLIError) -> Any {
         var unsigned: [(name: String, value: String)] = [
             ("Action", action), ("Version", product.version), ("Format", "JSON"), ("RegionId", region),
@@ -49,6 +51,7 @@ public struct RPCClient: Sendable {
         }
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
+        if let timeout { request.timeoutInterval = timeout }
         if inBody {
             request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
             request.httpBody = Data(query.utf8)

@@ -269,7 +269,7 @@ public struct ECIService: RPCService {
     }
 
     /// Seconds a synchronous exec may run when the request gives no `Timeout`.
-    static let defaultExecTimeout = 600
+    public static let defaultExecTimeout = 600
     /// The largest `Timeout` an exec request may give.
     static let maximumExecTimeout = 86_400
 
