@@ -77,6 +77,8 @@ extension OSSClient {
         contentType: String? = nil, metadata: [String: String] = [:],
         progress: (@Sendable (Int64) -> Void)? = nil
     ) async throws -> OSSWriteResult {
+        // A symbolic link is uploaded as its target: its size (and what URLSession sends) is the target's.
+        let file = file.resolvingSymlinksInPath()
         let size: Int64
         do {
             let attributes = try FileManager.default.attributesOfItem(atPath: file.path)

@@ -39,7 +39,7 @@ extension OSSClient {
     ) async throws -> OSSWriteResult {
         var request = Request(method: "PUT", bucket: bucket, key: key)
         request.headers = Self.writeHeaders(contentType: contentType, metadata: metadata)
-        return Self.writeResult(try await send(request, body: .file(file)))
+        return Self.writeResult(try await send(request, body: .file(file.resolvingSymlinksInPath())))
     }
 
     /// Uploads everything `stream` yields as the object `key` (PutObject).
@@ -119,10 +119,16 @@ extension OSSClient {
     }
 
     /// Deletes many objects (DeleteMultipleObjects, in batches of 1,000) and returns the keys OSS reports
-    /// deleted.
+    /// deleted. Keys that an XML request cannot carry (NUL and other control characters) are deleted one at
+    /// a time with DeleteObject.
     @discardableResult
     public func deleteObjects(bucket: String, keys: [String]) async throws -> [String] {
         var deleted: [String] = []
+        for key in keys where !XMLTree.canCarry(key) {
+            try await deleteObject(bucket: bucket, key: key)
+            deleted.append(key)
+        }
+        let keys = keys.filter(XMLTree.canCarry)
         var start = 0
         while start < keys.count {
             let batch = keys[start..<min(start + 1000, keys.count)]

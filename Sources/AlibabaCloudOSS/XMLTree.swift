@@ -29,6 +29,17 @@ struct XMLTree: Sendable {
     }
 
     /// Escapes text for element content.
+    /// Whether XML 1.0 can carry `text` at all: it has no place for NUL and most other control characters,
+    /// escaped or not.
+    static func canCarry(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { scalar in
+            switch scalar.value {
+            case 0x9, 0xA, 0xD, 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...: true
+            default: false
+            }
+        }
+    }
+
     static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
@@ -39,6 +50,8 @@ struct XMLTree: Sendable {
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&apos;"
+            // A raw carriage return would reach the reader as a line feed (XML end-of-line handling).
+            case "\r": out += "&#13;"
             default: out.unicodeScalars.append(character)
             }
         }

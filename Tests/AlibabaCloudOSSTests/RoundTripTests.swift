@@ -122,7 +122,7 @@ final class FakeOSS: Sendable {
             let keys = xml.components(separatedBy: "<Key>").dropFirst().map { String($0.prefix { $0 != "<" }) }
             var out = "<DeleteResult><EncodingType>url</EncodingType>"
             for key in keys {
-                let plain = key.replacingOccurrences(of: "&amp;", with: "&")
+                let plain = key.replacingOccurrences(of: "&#13;", with: "\r").replacingOccurrences(of: "&amp;", with: "&")
                 s.objects[bucket + "/" + plain] = nil
                 out += "<Deleted><Key>\(PercentEncoding.rfc3986(plain))</Key></Deleted>"
             }
@@ -220,6 +220,22 @@ struct RoundTripTests {
         }
     }
 
+    /// A link is uploaded as the file it points to: its size is the target's, not the link's few bytes.
+    @Test(arguments: [50_000, 1_000_000]) func uploadingASymbolicLinkSendsTheTarget(size: Int) async throws {
+        try await withFakeOSS { fake, oss in
+            let data = pattern(size)
+            let source = try temporaryFile(data)
+            let link = source.deletingLastPathComponent().appendingPathComponent("link-" + UUID().uuidString)
+            try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: source.lastPathComponent)
+            defer {
+                try? FileManager.default.removeItem(at: source)
+                try? FileManager.default.removeItem(at: link)
+            }
+            _ = try await oss.uploadFile(bucket: "b", key: "linked", file: link, partSize: 100 * 1024)
+            #expect(fake.state.current.objects["b/linked"] == data)
+        }
+    }
+
     @Test func listingPagesAndObjectsAcrossPages() async throws {
         try await withFakeOSS { fake, oss in
             let keys = (0..<7).map { "logs/file \($0)+x" }
@@ -249,6 +265,18 @@ struct RoundTripTests {
             let deleted = try await oss.deleteObjects(bucket: "b", keys: ["src/a&b", "dst/c"])
             #expect(deleted == ["src/a&b", "dst/c"])
             #expect(fake.state.current.objects.isEmpty)
+        }
+    }
+
+    /// XML has no place for NUL: such keys go one by one, the rest in one batch, and none is left behind.
+    @Test func deletingKeysWithControlCharacters() async throws {
+        try await withFakeOSS { fake, oss in
+            let keys = ["nul\u{0}key", "bell\u{7}", "cr\rlf\n", "plain"]
+            for key in keys { _ = try await oss.putObject(bucket: "b", key: key, data: Data("x".utf8)) }
+            let deleted = try await oss.deleteObjects(bucket: "b", keys: keys)
+            #expect(Set(deleted) == Set(keys))
+            #expect(fake.state.current.objects.isEmpty)
+            #expect(fake.state.current.requests.filter { $0.hasPrefix("DELETE ") }.count == 2)
         }
     }
 
