@@ -263,11 +263,15 @@ public final class PodSandbox: Sendable {
         }) else { return }
         if holder.isRunning { kill(holder.pid, SIGKILL) }
         // Bounded: the holder, as the pod's PID 1, ends only after the kernel has killed and reaped everything in
-        // its pid namespace; its namespaces are released before that, so it is waited for by itself.
-        for _ in 0..<2500 {
+        // its pid namespace; its namespaces are released before that, so it is waited for by itself. The nsenter
+        // and unshare parents outside the pid namespace are left to exit by themselves once their child has died
+        // (for half a second): killed first, they would orphan that child onto the host's init, and the namespace
+        // would wait for that init to reap it (seconds on hosts whose init reaps lazily).
+        for attempt in 0..<2500 {
             let remaining = ProcFS.pids(inNetwork: networkNamespace, mount: mountNamespace)
             if remaining.isEmpty && !holder.isRunning { break }
-            for pid in remaining { kill(pid, SIGKILL) }
+            let doomed = attempt < 250 ? remaining.filter { ProcFS.namespaceInode(pid: $0, "pid") == pidNamespace } : remaining
+            for pid in doomed { kill(pid, SIGKILL) }
             usleep(2_000)
         }
         close(taken.net)
