@@ -206,7 +206,61 @@ struct ObjectReader {
             annotations: try fields.stringMap("annotations") ?? [:])
     }
 
+    /// Pod fields whose meaning a Lanyard sandbox cannot give. A pod that asks for one is refused rather than run
+    /// without it, where its program would find no volume, no init step's work, or another user than it expects.
+    static let unsupportedPodFields = [
+        "volumes", "initContainers", "ephemeralContainers", "hostNetwork", "hostPID", "hostIPC", "hostAliases",
+        "shareProcessNamespace", "runtimeClassName",
+    ]
+    /// The same for containers.
+    static let unsupportedContainerFields = ["volumeMounts", "volumeDevices", "envFrom", "lifecycle", "stdin", "tty"]
+
+    /// Refuses every field of `names` that is set to something other than false or an empty list or mapping, and
+    /// a `securityContext` that asks for more than every pod already gets (non-root, no privilege escalation, no
+    /// capabilities).
+    private static func refuseUnsupported(_ fields: Fields, _ names: [String], object: String) throws(ManifestError) {
+        for name in names {
+            guard let node = fields[name], !isUnset(node) else { continue }
+            throw ManifestError(
+                code: "UnsupportedField", message: "\(object): \(fields.path)\(name) is not supported by Lanyard pods",
+                line: node.location.line, column: node.location.column)
+        }
+        guard let context = try fields.fields("securityContext") else { return }
+        for (key, value) in context.entries {
+            let satisfied: Bool
+            switch key {
+            case "runAsNonRoot": satisfied = isBoolean(value, true)
+            case "allowPrivilegeEscalation", "privileged", "readOnlyRootFilesystem": satisfied = isBoolean(value, false)
+            case "capabilities":
+                let capabilities = try Fields(value, path: context.path + key + ".")
+                satisfied = capabilities.entries.allSatisfy { $0.key == "drop" || isUnset($0.value) }
+            default: satisfied = false
+            }
+            guard !satisfied else { continue }
+            throw ManifestError(
+                code: "UnsupportedField",
+                message: "\(object): \(context.path)\(key) is not supported (every Lanyard pod runs as nobody, with no "
+                    + "capabilities and no privilege escalation; only settings that ask for that are accepted)",
+                line: value.location.line, column: value.location.column)
+        }
+    }
+
+    private static func isUnset(_ node: YAMLNode) -> Bool {
+        switch node.value {
+        case .sequence(let items): items.isEmpty
+        case .mapping(let pairs): pairs.isEmpty
+        case .scalar: isBoolean(node, false)
+        }
+    }
+
+    private static func isBoolean(_ node: YAMLNode, _ wanted: Bool) -> Bool {
+        guard case .scalar(let text, let quoted, let tag) = node.value, ScalarKind(node: text, quoted: quoted, tag: tag) == .bool
+        else { return false }
+        return ["true", "yes", "on"].contains(text.lowercased()) == wanted
+    }
+
     private func podSpec(_ spec: Fields, object: String, allowedPolicies: [RestartPolicy]) throws(ManifestError) -> PodSpec {
+        try Self.refuseUnsupported(spec, Self.unsupportedPodFields, object: object)
         var restartPolicy = RestartPolicy.always
         if let text = try spec.string("restartPolicy") {
             guard let policy = RestartPolicy(rawValue: text), allowedPolicies.contains(policy) else {
@@ -227,6 +281,7 @@ struct ObjectReader {
                 throw Fields.invalid(fields["name"]!, "\(object): container name \"\(name)\" is used twice")
             }
             let image = try fields.requiredString("image", in: "\(object) container \"\(name)\"")
+            try Self.refuseUnsupported(fields, Self.unsupportedContainerFields, object: "\(object) container \"\(name)\"")
             var env: [EnvVar] = []
             for (envIndex, envNode) in (try fields.list("env")?.items ?? []).enumerated() {
                 let envFields = try Fields(envNode, path: "\(fields.path)env[\(envIndex)].")
@@ -300,6 +355,9 @@ struct Fields {
         guard let annotations = self["annotations"], case .mapping(let raw) = annotations.value else { return nil }
         return raw.first(where: { if case .scalar(let text, _, _) = $0.key.value { text == key } else { false } })?.key
     }
+
+    /// Every non-null entry, in document order.
+    var entries: [(key: String, value: YAMLNode)] { pairs.compactMap { pair in self[pair.key].map { (pair.key, $0) } } }
 
     func required(_ key: String, in what: String) throws(ManifestError) -> YAMLNode {
         guard let value = self[key] else { throw Fields.missing(path + key, at: node, in: what) }

@@ -43,6 +43,10 @@ public enum ContainerGroupParameters {
     /// Parses the parameters; errors are `MissingParameter`/`InvalidParameter` with the parameter's name.
     public static func podRequest(_ parameters: [String: String]) throws(RPCError) -> PodRequest {
         guard let name = parameters["ContainerGroupName"], !name.isEmpty else { throw missing("ContainerGroupName") }
+        if let refused = parameters.sorted(by: { $0.key < $1.key }).first(where: isUnsupported)?.key {
+            throw invalid(refused, "is not supported by Lanyard pods (no volumes, init containers, host aliases, TTY, "
+                + "or other user and capabilities than nobody without any)")
+        }
         var containers: [ContainerSpec] = []
         for n in indices(parameters, prefix: "Container.") {
             let p = "Container.\(n)."
@@ -87,6 +91,17 @@ public enum ContainerGroupParameters {
             name: name, namespace: parameters["Namespace"] ?? "default",
             template: PodTemplate(labels: labels, annotations: annotations, spec: PodSpec(containers: containers, restartPolicy: restartPolicy)),
             roleName: role, clientToken: parameters["ClientToken"].flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    /// Parameters asking for what a Lanyard sandbox cannot give (the ECI names of what manifests refuse as
+    /// `UnsupportedField`): a pod that needs them is refused rather than run without them.
+    static func isUnsupported(_ key: String, value: String) -> Bool {
+        let groupLevel = ["Volume.", "InitContainer.", "HostAliase.", "SecurityContext."]
+        if groupLevel.contains(where: key.hasPrefix) { return true }
+        guard key.hasPrefix("Container."), let dot = key.dropFirst("Container.".count).firstIndex(of: ".") else { return false }
+        let field = key[key.index(after: dot)...]
+        return field.hasPrefix("VolumeMount.") || field.hasPrefix("SecurityContext.RunAsUser")
+            || field.hasPrefix("SecurityContext.Capability.Add.") || ((field == "Stdin" || field == "Tty") && value == "true")
     }
 
     private static func isRoleNameByte(_ b: UInt8) -> Bool {

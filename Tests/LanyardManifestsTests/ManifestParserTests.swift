@@ -138,6 +138,29 @@ import Testing
         #expect(try ManifestParser.parse(good).objects.count == 1)
     }
 
+    /// Hardened manifests ask for what every pod already gets, and fields left false or empty ask for nothing.
+    @Test func settingsEveryPodAlreadyHasAreAccepted() throws {
+        let text = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            spec:
+              hostNetwork: false
+              volumes: []
+              securityContext: {runAsNonRoot: true}
+              containers:
+              - name: a
+                image: img
+                ports: [{containerPort: 8080}]
+                resources: {limits: {memory: 64Mi}}
+                securityContext:
+                  allowPrivilegeEscalation: false
+                  privileged: false
+                  capabilities: {drop: [ALL]}
+            """
+        #expect(try ManifestParser.parse(text).objects.count == 1)
+    }
+
     @Test func emptyStreamsHaveNoObjects() throws {
         for text in ["", "# only a comment\n", "---\n---\n", "~\n"] {
             #expect(try ManifestParser.parse(text).objects.isEmpty, "\(text)")
@@ -183,6 +206,20 @@ import Testing
          "InvalidFieldType", 9, 24, "expected string, got number"),
         ("env valueFrom", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    env:\n    - name: N\n      valueFrom: {fieldRef: {fieldPath: x}}\n",
          "UnsupportedField", 10, 18, "valueFrom"),
+        ("pod volumes", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: v, emptyDir: {}}]\n  containers: [{name: a, image: i}]\n",
+         "UnsupportedField", 5, 12, "spec.volumes is not supported"),
+        ("container volumeMounts", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    volumeMounts: [{name: v, mountPath: /data}]\n",
+         "UnsupportedField", 8, 19, "spec.containers[0].volumeMounts is not supported"),
+        ("deployment envFrom", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: a, image: i, envFrom: [{configMapRef: {name: c}}]}]\n",
+         "UnsupportedField", 9, 49, "envFrom is not supported"),
+        ("hostNetwork true", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  containers: [{name: a, image: i}]\n",
+         "UnsupportedField", 5, 16, "hostNetwork"),
+        ("runAsUser", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true, runAsUser: 1000}\n  containers: [{name: a, image: i}]\n",
+         "UnsupportedField", 5, 52, "spec.securityContext.runAsUser is not supported"),
+        ("privileged", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    securityContext: {privileged: true}\n",
+         "UnsupportedField", 8, 35, "securityContext.privileged"),
+        ("capabilities add", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    securityContext:\n      capabilities: {add: [NET_ADMIN]}\n",
+         "UnsupportedField", 9, 21, "securityContext.capabilities"),
         ("env without name", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    env:\n    - value: v\n",
          "MissingField", 9, 7, "\"spec.containers[0].env[0].name\""),
         ("bad restart policy", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  restartPolicy: Sometimes\n  containers: [{name: a, image: i}]\n",

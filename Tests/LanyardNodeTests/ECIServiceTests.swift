@@ -37,6 +37,11 @@ import Testing
         (["ContainerGroupName": "p", "Container.1.Name": "c", "Container.1.Image": "i", "RamRoleName": "bad role"], "InvalidParameter", "RamRoleName"),
         (["ContainerGroupName": "p", "Container.1.Name": "c", "Container.1.Image": "i", "Annotations": "[1]"], "InvalidParameter", "Annotations"),
         (["ContainerGroupName": "p", "Container.1.Name": "c", "Container.1.Image": "i", "Container.1.EnvironmentVar.1.Value": "v"], "MissingParameter", "EnvironmentVar.1.Key"),
+        (["ContainerGroupName": "p", "Container.1.Name": "c", "Container.1.Image": "i", "Volume.1.Name": "v", "Volume.1.Type": "EmptyDirVolume"], "InvalidParameter", "Volume.1.Name"),
+        (["ContainerGroupName": "p", "Container.1.Name": "c", "Container.1.Image": "i", "Container.1.VolumeMount.1.MountPath": "/d"], "InvalidParameter", "Container.1.VolumeMount.1.MountPath"),
+        (["ContainerGroupName": "p", "Container.1.Name": "c", "Container.1.Image": "i", "Container.1.SecurityContext.RunAsUser": "0"], "InvalidParameter", "RunAsUser"),
+        (["ContainerGroupName": "p", "Container.1.Name": "c", "Container.1.Image": "i", "Container.1.Tty": "true"], "InvalidParameter", "Container.1.Tty"),
+        (["ContainerGroupName": "p", "Container.1.Name": "c", "Container.1.Image": "i", "InitContainer.1.Name": "init"], "InvalidParameter", "InitContainer.1.Name"),
     ]
 
     @Test(arguments: 0..<refused.count)
