@@ -49,9 +49,15 @@ public struct Invocation: Sendable {
             }
             profile = named
             credentials = CLICredentials(named, source: "profile \"\(profileName)\"")
-        } else if let id = environment["ALIBABA_CLOUD_ACCESS_KEY_ID"], !id.isEmpty {
-            guard let secret = environment["ALIBABA_CLOUD_ACCESS_KEY_SECRET"], !secret.isEmpty else {
-                throw .configuration("ALIBABA_CLOUD_ACCESS_KEY_ID is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET is not")
+        } else if environment["ALIBABA_CLOUD_ACCESS_KEY_ID"] != nil || environment["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] != nil {
+            // Set but empty (a CI secret that did not resolve) is an error, as in Alibaba's credentials chain: falling
+            // through to a profile or the root key would run the command as someone else.
+            let id = environment["ALIBABA_CLOUD_ACCESS_KEY_ID"] ?? "", secret = environment["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] ?? ""
+            guard !id.isEmpty, !secret.isEmpty else {
+                let missing = [("ALIBABA_CLOUD_ACCESS_KEY_ID", id), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)]
+                    .filter { $0.1.isEmpty }.map { "\($0.0) is \(environment[$0.0] == nil ? "unset" : "empty")" }
+                throw .configuration(
+                    "\(missing.joined(separator: ", ")): set both, or unset both to use a profile or the local root key")
             }
             let token = environment["ALIBABA_CLOUD_SECURITY_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
             credentials = CLICredentials(

@@ -27,6 +27,32 @@ import Testing
         #expect(arguments.options.isEmpty)
     }
 
+    /// An AccessKey variable that is set but empty is an error, never a silent fall-back to the local root key.
+    @Test(arguments: [
+        (["ALIBABA_CLOUD_ACCESS_KEY_ID": "", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ""],
+         "ALIBABA_CLOUD_ACCESS_KEY_ID is empty, ALIBABA_CLOUD_ACCESS_KEY_SECRET is empty"),
+        (["ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s"], "ALIBABA_CLOUD_ACCESS_KEY_ID is unset"),
+        (["ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIx", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ""],
+         "ALIBABA_CLOUD_ACCESS_KEY_SECRET is empty"),
+    ])
+    func emptyAccessKeyVariablesAreRefused(environment: [String: String], says: String) throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("lanyard-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: data) }
+        let root = #"{"AccountId":"1","AccessKeyId":"LTAIroot","AccessKeySecret":"r"}"#
+        try Data(root.utf8).write(to: data.appendingPathComponent("root-credentials.json"))
+        var arguments = try Arguments(["GetCallerIdentity"], spec: .parameters("sts"))
+        var environment = environment
+        environment["LANYARD_DATA"] = data.path
+        environment["LANYARD_CONFIG_FILE"] = data.appendingPathComponent("none.json").path
+        do {
+            let invocation = try Invocation.resolve(&arguments, environment: environment)
+            Issue.record("resolved to \(invocation.credentials.accessKeyId)")
+        } catch {
+            #expect(error.message.contains(says), "\(error.message)")
+        }
+    }
+
     @Test func ossSubcommandsFindTheirNameBehindGlobalOptionsAndSignVersion() throws {
         let routed = try CLI.route(["--region", "cn-beijing", "oss", "--sign-version", "v1", "ls"])
         #expect(routed.command == "oss")
