@@ -33,6 +33,7 @@ struct OSSTransfer: Sendable {
         let head = try await client.headObject(bucket: url.bucket, key: url.key)
         progress.setTotalIfUnknown(head.contentLength)
         let directory = destination.deletingLastPathComponent()
+        try LocalFile.makeDirectory(directory.path)  // like `aws s3 cp`: missing parent directories are created
         let partial = directory.appendingPathComponent(".\(destination.lastPathComponent).lanyard-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: partial) }
         if head.contentLength <= Self.chunkSize {

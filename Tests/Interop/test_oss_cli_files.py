@@ -1,5 +1,5 @@
 """`lanyard oss` with the files and keys users actually have: symbolic links are uploaded as their targets
-(whole, not cut at the link's own length), and `rm -r` removes keys that XML cannot carry (NUL and other control
+(whole, not cut at the link's own length), downloads create missing parent directories, and `rm -r` removes keys that XML cannot carry (NUL and other control
 characters) along with the rest. Checked with oss2, not with our own client."""
 from __future__ import annotations
 
@@ -58,3 +58,18 @@ def test_recursive_rm_removes_keys_xml_cannot_carry(lab, server, binary, tmp_pat
     assert rm.returncode == 0, rm.stderr
     assert "removed 5 objects" in rm.stdout.decode(), rm.stdout
     assert [o.key for o in oss2.ObjectIteratorV2(root)] == ["keep"]
+
+
+def test_download_creates_missing_directories(lab, server, binary, tmp_path):
+    world = OssWorld.of(server, lab)
+    bucket = world.new_bucket("dl")
+    world.root_bucket(bucket).put_object("a/b.txt", b"payload")
+    target = tmp_path / "new" / "nested" / "b.txt"
+    got = oss(binary, world, lab, tmp_path, "cp", f"oss://{bucket}/a/b.txt", str(target))
+    assert got.returncode == 0, got.stderr
+    assert target.read_bytes() == b"payload"
+    blocked = tmp_path / "file"
+    blocked.write_bytes(b"")
+    refused = oss(binary, world, lab, tmp_path, "cp", f"oss://{bucket}/a/b.txt", str(blocked / "x" / "b.txt"))
+    assert refused.returncode != 0
+    assert refused.stderr.decode().strip().startswith("lanyard: LocalWriteFailed: cannot create directory"), refused.stderr
