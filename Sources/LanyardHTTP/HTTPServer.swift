@@ -192,8 +192,8 @@ public final class HTTPServer: Sendable {
         if let failure { throw failure }
     }
 
-    /// Stops accepting, closes every connection (streaming sinks see `abort()`), and joins the worker threads.
-    /// Idempotent.
+    /// Stops accepting, tells blocking work its client has left and gives it up to 5 s to answer, then closes
+    /// every connection (streaming sinks see `abort()`) and joins the worker threads. Idempotent.
     public func shutdown() {
         let stopping = daemon.withLock { daemon -> OpaquePointer? in
             defer { daemon = nil }
@@ -204,6 +204,7 @@ public final class HTTPServer: Sendable {
             let listener = MHD_quiesce_daemon(stopping)
             if listener >= 0 { close(listener) }
         }
+        core.finishBlockingWork(within: 5)
         core.abandonSuspended()
         MHD_stop_daemon(stopping)
         Unmanaged.passUnretained(core).release()

@@ -12,6 +12,8 @@ final class ServerCore: Sendable {
     private let pendingTags = Mutex<[Int32: Int]>([:])
     /// Replies being worked out while their connection is suspended, by identity; nil once the server stops.
     private let suspended = Mutex<[ObjectIdentifier: PendingReply]?>([:])
+    /// Set once the server starts stopping: blocking work is told its client has left, so that it ends and answers.
+    private let stopping = Atomic<Bool>(false)
 
     init(handler: any HTTPHandler, suspendsForBlockingWork: Bool) {
         self.handler = handler
@@ -97,7 +99,7 @@ extension ServerCore {
         let pending = PendingReply(connection: connection)
         // Once abandoned, the socket is libmicrohttpd's to close (and its number may be reused): never look again.
         let socket = lanyard_mhd_connection_fd(connection)
-        let presence = HTTPClientPresence { pending.isAbandoned || Sockets.peerClosed(socket) }
+        let presence = HTTPClientPresence { [self] in pending.isAbandoned || isStopping || Sockets.peerClosed(socket) }
         let accepted = suspended.withLock { table in
             guard table != nil else { return false }
             table?[ObjectIdentifier(pending)] = pending
@@ -113,6 +115,22 @@ extension ServerCore {
             }
         }
         return true
+    }
+
+    /// Whether the server is stopping (blocking work should end now).
+    var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    /// Tells blocking work that the server is stopping and waits, at most `seconds`, for it to end and its
+    /// replies to go out, so that a client gets an answer rather than a closed connection.
+    func finishBlockingWork(within seconds: TimeInterval) {
+        stopping.store(true, ordering: .relaxed)
+        let deadline = Date().addingTimeInterval(seconds)
+        var waited = false
+        while Date() < deadline, suspended.withLock({ !($0?.isEmpty ?? true) }) {
+            waited = true
+            usleep(10_000)
+        }
+        if waited { usleep(100_000) }  // the workers send the replies of the connections just resumed
     }
 
     /// Stops suspending and resumes every suspended connection without its reply (libmicrohttpd cannot stop
@@ -215,7 +233,7 @@ extension ServerCore {
             case .blocking(let work):
                 guard suspendsForBlockingWork else {
                     let socket = lanyard_mhd_connection_fd(connection)
-                    let presence = HTTPClientPresence { Sockets.peerClosed(socket) }
+                    let presence = HTTPClientPresence { [self] in isStopping || Sockets.peerClosed(socket) }
                     return Self.queue(work(presence), on: connection, method: complete.head.method)
                 }
                 guard suspend(request, connection: connection, work: work) else {

@@ -314,6 +314,11 @@ public struct ECIService: RPCService {
                 id: id, container: container, command: command, input: input, timeout: TimeInterval(timeout),
                 stopWhen: request.clientHasLeft)
         }
+        guard !result.abandoned else {
+            throw RPCError(
+                status: 503, code: "ServiceUnavailable",
+                message: "The command was stopped before it ended: the server is shutting down (or the caller left).")
+        }
         // ECI's text fields for the SDKs, plus Lanyard's lossless base64 copies and what was cut or stopped.
         return [
             "SyncResponse": String(decoding: result.output, as: UTF8.self), "Stderr": String(decoding: result.errorOutput, as: UTF8.self),

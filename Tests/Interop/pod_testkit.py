@@ -479,6 +479,26 @@ class DedicatedServer(LanyardProcess):
         return super().command() + self.extra
 
 
+def cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def running(pod, *argv: str) -> int:
+    """How many of the pod's processes run exactly `argv`."""
+    wanted = b"".join(a.encode() + b"\0" for a in argv)
+    return sum(cmdline(pid) == wanted for pid in pod.processes())
+
+
+def cli_env(pods) -> dict:
+    """Environment for running the `lanyard` CLI as the account's root, with a HOME of its own."""
+    return {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_ID": pods.lab.root_ak,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": pods.lab.root_secret, "HOME": tempfile.mkdtemp(prefix="lanyard-home-")}
+
+
 @contextlib.contextmanager
 def dedicated_server(binary: str, base: str, *extra: str):
     """A `lanyard up` with extra options; on exit every pod it still has is deleted, then it is stopped."""

@@ -18,28 +18,9 @@ import time
 import pytest
 
 from lanyard_testkit import Lab, unique
-from pod_testkit import Pods, dedicated_server, wait_until
+from pod_testkit import Pods, cli_env, dedicated_server, running, wait_until
 
 CREDS = "http://100.100.100.200/latest/meta-data/ram/security-credentials/"
-
-
-def cmdline(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
-def running(pod, *argv: str) -> int:
-    """How many of the pod's processes run exactly `argv`."""
-    wanted = b"".join(a.encode() + b"\0" for a in argv)
-    return sum(cmdline(pid) == wanted for pid in pod.processes())
-
-
-def cli_env(pods) -> dict:
-    return {**os.environ, "ALIBABA_CLOUD_ACCESS_KEY_ID": pods.lab.root_ak,
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": pods.lab.root_secret, "HOME": tempfile.mkdtemp(prefix="lanyard-home-")}
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 
 import pytest
 
-from pod_testkit import Pod, assert_gone, describe_one, pods_fixture, wait_until
+from pod_testkit import Pod, assert_gone, cli_env, describe_one, pods_fixture, running, wait_until
 
 CREDS = "/latest/meta-data/ram/security-credentials/"
 
@@ -62,6 +63,26 @@ def test_restart_adopts_running_pods(lab, pods, server, how):
         pods.delete(pod)
         assert not os.path.exists(f"/proc/{pod.holder_pid}") or not pod.holder_alive()
     assert wait_until(lambda: not os.path.exists(f"/proc/{container_pid}"), 5), "container survived delete"
+
+
+def test_stopping_the_server_stops_running_execs_and_says_so(lab, pods, server, binary):
+    """SIGTERM while `lanyard exec` runs: the command is killed (not left running until its timeout with nobody
+    to read its output), the CLI gets a 503 ServiceUnavailable that says why, and the pod itself keeps running."""
+    pod = pods.create()
+    process = subprocess.Popen([binary, "exec", pod.name, "--endpoint", server.api_endpoint, "--", "sleep", "603"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(pods))
+    try:
+        assert wait_until(lambda: running(pod, "sleep", "603") == 1, 10), "the exec did not start"
+        server.stop()
+        _, err = process.communicate(timeout=15)
+        assert process.returncode == 1, (process.returncode, err)
+        assert b"ServiceUnavailable" in err and b"shutting down" in err, err
+        assert wait_until(lambda: running(pod, "sleep", "603") == 0, 5), "the command outlived the server"
+        assert pod.holder_alive(), "stopping the server must not take the pod down"
+    finally:
+        process.kill()
+        process.wait()
+        server.start()
 
 
 def test_pod_whose_holder_died_is_recreated_without_orphans(lab, pods, server):
