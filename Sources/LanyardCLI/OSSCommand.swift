@@ -24,8 +24,8 @@ enum OSSCommand {
         Options for every command:
           --sign-version v1|v4   OSS signature version (default v4)
           --oss-endpoint H:P     OSS endpoint (default 127.0.0.1:8200, env LANYARD_OSS_ENDPOINT, or the
-                                 profile's); without a scheme, http:// for IP addresses and localhost,
-                                 https:// otherwise
+                                 profile's); without a scheme, https:// for a host name without a port
+                                 (or with :443), http:// otherwise
           --profile, --region, --data   as for the other client commands (see `lanyard --help`)
         Global options may also stand before `oss`, and these options before the command:
         `lanyard --profile dev oss --sign-version v1 ls`.

@@ -117,18 +117,24 @@ public enum TransferLocation: Sendable, Hashable {
 
 /// The OSS endpoint as the SDK takes it.
 public enum OSSEndpoint {
-    /// `text` with a scheme: kept when it has one; otherwise `http://` for IP addresses and `localhost` (a
-    /// local Lanyard server) and `https://` for names (Alibaba Cloud endpoints).
+    /// `text` with a scheme: kept when it has one; otherwise `https://` for a name without a port or with port
+    /// 443 (Alibaba Cloud endpoints) and `http://` for the rest: IP addresses, `localhost`, and any `host:PORT`
+    /// (a Lanyard server, as `--endpoint` treats it).
     public static func url(_ text: String) -> String {
         if text.contains("://") { return text }
         let host: Substring
+        let rest: Substring
         if text.hasPrefix("[") {
             host = text.prefix { $0 != "]" }
+            rest = text.dropFirst(host.count + 1)
         } else {
             host = text.prefix { $0 != ":" && $0 != "/" }
+            rest = text.dropFirst(host.count)
         }
+        let port = rest.hasPrefix(":") ? rest.dropFirst().prefix { $0 != "/" } : nil
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
         let isAddress = host.hasPrefix("[") || (octets.count == 4 && octets.allSatisfy { UInt8($0) != nil })
-        return (isAddress || host == "localhost" ? "http://" : "https://") + text
+        let isCloudName = !isAddress && host != "localhost" && (port == nil || port == "443")
+        return (isCloudName ? "https://" : "http://") + text
     }
 }

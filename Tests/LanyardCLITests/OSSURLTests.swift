@@ -57,7 +57,9 @@ import Testing
         ("localhost:8200", "http://localhost:8200"),
         ("[::1]:8200", "http://[::1]:8200"),
         ("oss-cn-hangzhou.aliyuncs.com", "https://oss-cn-hangzhou.aliyuncs.com"),
-        ("300.1.1.1:80", "https://300.1.1.1:80"),
+        ("300.1.1.1", "https://300.1.1.1"),
+        ("lanyard.internal:80", "http://lanyard.internal:80"),
+        ("oss.example.com:443", "https://oss.example.com:443"),
         ("https://127.0.0.1:8200", "https://127.0.0.1:8200"),
     ])
     func endpointsGetASchemeByKindOfHost(text: String, url: String) {
