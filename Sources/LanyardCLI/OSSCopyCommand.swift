@@ -33,7 +33,14 @@ extension OSSCommand {
             guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
                 throw .usage("--meta \(text): expected NAME=VALUE")
             }
-            metadata[String(text[..<equals]).lowercased()] = String(text[text.index(after: equals)...])
+            let name = text[..<equals], value = text[text.index(after: equals)...]
+            // Sent as x-oss-meta-NAME: VALUE, so both must be what an HTTP header can carry unchanged.
+            guard name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") })
+            else { throw .usage("--meta \(text): the name may hold only ASCII letters, digits, '-' and '_'") }
+            guard value.unicodeScalars.allSatisfy({ $0 == "\t" || (0x20..<0x7F).contains($0.value) }) else {
+                throw .usage("--meta \(text): the value may hold only printable ASCII (encode other text yourself)")
+            }
+            metadata[name.lowercased()] = String(value)
         }
         _ = arguments.take("meta")
         return metadata

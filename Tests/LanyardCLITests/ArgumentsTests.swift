@@ -216,3 +216,20 @@ import Testing
         }
     }
 }
+
+@Suite struct MetadataOptionTests {
+    private func parse(_ words: [String]) throws(CLIError) -> [String: String] {
+        var arguments = try Arguments(words, spec: OSSCommand.options("cp"))
+        return try OSSCommand.metadataOptions(&arguments)
+    }
+
+    @Test func namesAreLowerCasedAndValuesKept() throws {
+        #expect(try parse(["a", "b", "--meta", "Owner_Team=data eng", "--meta", "x-1=a=b"]) == ["owner_team": "data eng", "x-1": "a=b"])
+    }
+
+    /// Whatever a header cannot carry unchanged is refused here, not dropped or left to fail as a bad signature.
+    @Test(arguments: ["bad name=v", "naïve=v", "a/b=v", "=v", "n", "n=line\nbreak", "n=caf\u{e9}"])
+    func refusedMetadata(option: String) {
+        #expect(throws: CLIError.self) { try parse(["a", "b", "--meta", option]) }
+    }
+}
