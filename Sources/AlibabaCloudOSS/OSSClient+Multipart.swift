@@ -62,6 +62,37 @@ extension OSSClient {
         _ = try await send(Request(method: "DELETE", bucket: bucket, key: key, query: [("uploadId", uploadId)]))
     }
 
+    /// Every multipart upload in progress whose key starts with `prefix` (ListMultipartUploads, following all
+    /// pages), in key order.
+    public func listMultipartUploads(bucket: String, prefix: String? = nil) async throws -> [OSSMultipartUpload] {
+        var uploads: [OSSMultipartUpload] = []
+        var markers: (key: String, uploadId: String)?
+        while true {
+            var query: [(name: String, value: String?)] = [("uploads", nil), ("encoding-type", "url"), ("max-uploads", "1000")]
+            if let prefix { query.append(("prefix", prefix)) }
+            if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.uploadId)] }
+            let response = try await send(Request(method: "GET", bucket: bucket, key: nil, query: query))
+            guard let xml = XMLTree.parse(response.body), xml.name == "ListMultipartUploadsResult" else {
+                throw OSSError(
+                    code: OSSError.invalidResponse, message: "ListMultipartUploads: unreadable result",
+                    requestId: response.headers["x-oss-request-id"], status: response.status)
+            }
+            let encoded = xml.value("EncodingType") == "url"
+            func decoded(_ text: String?) -> String {
+                guard let text else { return "" }
+                return encoded ? (PercentEncoding.decode(text) ?? text) : text
+            }
+            uploads += xml.children("Upload").map { item in
+                OSSMultipartUpload(
+                    key: decoded(item.value("Key")), uploadId: item.value("UploadId") ?? "",
+                    initiated: item.value("Initiated").flatMap(parseXMLTimestamp))
+            }
+            let next = (key: decoded(xml.value("NextKeyMarker")), uploadId: xml.value("NextUploadIdMarker") ?? "")
+            guard xml.value("IsTruncated") == "true", !next.key.isEmpty else { return uploads }
+            markers = next
+        }
+    }
+
     /// Uploads a file, in parallel parts when it is larger than one part (otherwise with one PutObject).
     ///
     /// Parts are read from disk one at a time per worker, so memory use is about `partSize × concurrency`

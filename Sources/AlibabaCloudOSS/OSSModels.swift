@@ -177,6 +177,16 @@ public enum OSSByteRange: Sendable, Hashable {
     }
 }
 
+/// A multipart upload in progress, as ListMultipartUploads reports it.
+public struct OSSMultipartUpload: Sendable, Hashable {
+    /// The key the upload will create.
+    public var key: String
+    /// The id InitiateMultipartUpload returned.
+    public var uploadId: String
+    /// When the upload was initiated.
+    public var initiated: Date?
+}
+
 /// A part of a multipart upload, as CompleteMultipartUpload needs it.
 public struct OSSUploadedPart: Sendable, Hashable {
     /// 1...10000.

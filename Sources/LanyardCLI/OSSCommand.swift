@@ -44,8 +44,8 @@ enum OSSCommand {
         "rb": """
         Usage: lanyard oss rb oss://BUCKET
 
-        Deletes an empty bucket (DeleteBucket); a bucket with objects fails with BucketNotEmpty
-        (empty it first with `lanyard oss rm -r oss://BUCKET`).
+        Deletes an empty bucket (DeleteBucket); a bucket with objects or unfinished multipart uploads fails
+        with BucketNotEmpty (empty it first with `lanyard oss rm -r oss://BUCKET`, which removes both).
         """,
         "ls": """
         Usage: lanyard oss ls [oss://BUCKET[/PREFIX]] [-d|--directory]
@@ -85,7 +85,8 @@ enum OSSCommand {
                lanyard oss rm -r|--recursive oss://BUCKET[/PREFIX]
 
         Deletes one object (deleting a missing object succeeds, as in OSS). With -r, deletes every object
-        under PREFIX read as a folder (PREFIX/), or every object in the bucket, 1000 keys per request.
+        under PREFIX read as a folder (PREFIX/), or every object in the bucket, 1000 keys per request, and
+        aborts the unfinished multipart uploads there.
         """,
         "stat": """
         Usage: lanyard oss stat oss://BUCKET/KEY
@@ -275,7 +276,14 @@ enum OSSCommand {
 
     static func removeBucket(_ arguments: inout Arguments, _ context: Context) async throws -> Int32 {
         let url = try bucketURL(positionals(arguments, 1...1, "rb")[0], "rb")
-        try await context.client.deleteBucket(bucket: url.bucket)
+        do {
+            try await context.client.deleteBucket(bucket: url.bucket)
+        } catch let error as OSSError where error.code == "BucketNotEmpty" {
+            throw CLIError(
+                code: error.code,
+                message: "BucketNotEmpty: \(url) still holds objects or unfinished multipart uploads; "
+                    + "`lanyard oss rm -r \(url)` removes both")
+        }
         return 0
     }
 
@@ -354,7 +362,13 @@ enum OSSCommand {
             try await context.client.deleteObjects(bucket: url.bucket, keys: page.objects.map(\.key))
             removed += page.objects.count
         }
-        print("removed \(removed) object\(removed == 1 ? "" : "s") under \(url.with(key: prefix))")
+        // Unfinished multipart uploads hold parts (and keep a bucket from being deleted) without being objects.
+        let uploads = try await context.client.listMultipartUploads(bucket: url.bucket, prefix: prefix.isEmpty ? nil : prefix)
+        for upload in uploads {
+            try await context.client.abortMultipartUpload(bucket: url.bucket, key: upload.key, uploadId: upload.uploadId)
+        }
+        let aborted = uploads.isEmpty ? "" : " and aborted \(uploads.count) multipart upload\(uploads.count == 1 ? "" : "s")"
+        print("removed \(removed) object\(removed == 1 ? "" : "s")\(aborted) under \(url.with(key: prefix))")
         return 0
     }
 

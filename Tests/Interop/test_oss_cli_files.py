@@ -73,3 +73,26 @@ def test_download_creates_missing_directories(lab, server, binary, tmp_path):
     refused = oss(binary, world, lab, tmp_path, "cp", f"oss://{bucket}/a/b.txt", str(blocked / "x" / "b.txt"))
     assert refused.returncode != 0
     assert refused.stderr.decode().strip().startswith("lanyard: LocalWriteFailed: cannot create directory"), refused.stderr
+
+
+def test_recursive_rm_aborts_unfinished_uploads_so_the_bucket_can_go(lab, server, binary, tmp_path):
+    world = OssWorld.of(server, lab)
+    bucket = world.new_bucket("uploads")
+    root = world.root_bucket(bucket)
+    for key in ("big/a.bin", "big/b.bin", "other.bin"):
+        upload = root.init_multipart_upload(key).upload_id
+        root.upload_part(key, upload, 1, b"x" * 1024)
+
+    refused = oss(binary, world, lab, tmp_path, "rb", f"oss://{bucket}")
+    assert refused.returncode == 1
+    assert "unfinished multipart uploads" in refused.stderr.decode(), refused.stderr
+
+    some = oss(binary, world, lab, tmp_path, "rm", "-r", f"oss://{bucket}/big")
+    assert some.returncode == 0, some.stderr
+    assert "removed 0 objects and aborted 2 multipart uploads" in some.stdout.decode(), some.stdout
+    assert [u.key for u in oss2.MultipartUploadIterator(root)] == ["other.bin"]
+
+    rest = oss(binary, world, lab, tmp_path, "rm", "-r", f"oss://{bucket}")
+    assert rest.returncode == 0, rest.stderr
+    gone = oss(binary, world, lab, tmp_path, "rb", f"oss://{bucket}")
+    assert gone.returncode == 0, gone.stderr
