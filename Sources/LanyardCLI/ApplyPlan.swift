@@ -1,3 +1,4 @@
+import Foundation
 import LanyardManifests
 
 /// The labels and annotations that tie a Deployment's pods to it. ECI has no Deployment object, so the
@@ -10,6 +11,14 @@ enum DeploymentKeys {
     static let templateHash = "pod-template-hash"
     /// Annotation with the Deployment's `spec.replicas` when the pod was created or last scaled.
     static let desiredReplicas = "deployment.kubernetes.io/desired-replicas"
+    /// Annotation with the Deployment's creation time, carried over to the pods of each new template so that
+    /// its age survives a rollout (Lanyard keeps no Deployment object, only its pods).
+    static let createdAt = "lanyard.io/deployment-created"
+
+    /// A Deployment's creation time as its pods tell: the earliest recorded one, else the oldest pod's.
+    static func creationTime(_ pods: [ContainerGroup]) -> Date? {
+        (pods.compactMap { $0.Annotations?[createdAt].flatMap(ECITime.parse) } + pods.compactMap(\.createdAt)).min()
+    }
 }
 
 /// Makes names for a Deployment's pods: `<deployment>-<template hash>-<5 random characters>`, as Kubernetes
@@ -188,6 +197,7 @@ enum ApplyPlanner {
         template.labels[DeploymentKeys.deployment] = name
         template.labels[DeploymentKeys.templateHash] = hash
         template.annotations[DeploymentKeys.desiredReplicas] = String(replicas)
+        if let created = DeploymentKeys.creationTime(owned) { template.annotations[DeploymentKeys.createdAt] = ECITime.format(created) }
 
         var creations: [ApplyPlan.Action] = []
         for _ in 0..<max(0, replicas - current.count) {

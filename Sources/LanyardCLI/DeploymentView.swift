@@ -28,7 +28,7 @@ enum DeploymentView {
             "Labels", template.labels.filter { $0.key != DeploymentKeys.deployment && $0.key != DeploymentKeys.templateHash },
             separator: "=", indent: "  ")
         text.map(
-            "Annotations", template.annotations.filter { $0.key != DeploymentKeys.desiredReplicas }, separator: ": ",
+            "Annotations", template.annotations.filter { $0.key != DeploymentKeys.desiredReplicas && $0.key != DeploymentKeys.createdAt }, separator: ": ",
             indent: "  ")
         text.lines.append("  Containers:")
         for container in template.spec.containers {

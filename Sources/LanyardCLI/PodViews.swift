@@ -206,7 +206,7 @@ struct DeploymentSummary: Sendable, Equatable {
     var upToDate: Int
     /// Pods that are ready (no minimum ready time here).
     var available: Int
-    /// The oldest pod's creation time: the Deployment's age as far as the pods tell.
+    /// The Deployment's creation time as its pods tell (see ``DeploymentKeys/creationTime(_:)``).
     var createdAt: Date?
 
     /// Groups `groups` by the Deployment tag; pods without it are skipped. Sorted by namespace and name.
@@ -224,7 +224,7 @@ struct DeploymentSummary: Sendable, Equatable {
                 name: newest.labels[DeploymentKeys.deployment]!, namespace: newest.namespace,
                 desired: newest.Annotations?[DeploymentKeys.desiredReplicas].flatMap { Int($0) } ?? pods.count, ready: ready,
                 upToDate: pods.filter { $0.labels[DeploymentKeys.templateHash] == hash }.count, available: ready,
-                createdAt: pods.compactMap(\.createdAt).min())
+                createdAt: DeploymentKeys.creationTime(pods))
         }.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
     }
 

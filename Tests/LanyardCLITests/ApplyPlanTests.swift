@@ -189,6 +189,23 @@ extension ApplyPlan.Step {
         #expect(lastCreate < firstDelete)
     }
 
+    /// Lanyard keeps no Deployment object: its creation time travels with its pods, so a rollout keeps its age.
+    @Test func aRolloutKeepsTheDeploymentsCreationTime() throws {
+        let before = Fixture.deployment(replicas: 2, image: "nginx:1")
+        let existing = [
+            Fixture.group(of: before, id: "eci-a1111", created: "2026-02-01T00:00:00Z"),
+            Fixture.group(of: before, id: "eci-b2222", created: "2026-01-01T00:00:00Z"),
+        ]
+        let after = Fixture.deployment(replicas: 2, image: "nginx:2")
+        let step = try #require(try plan([.deployment(after)], existing: existing).steps.first)
+        #expect(step.creations.allSatisfy { $0.template.annotations[DeploymentKeys.createdAt] == "2026-01-01T00:00:00Z" })
+
+        var rolledOut = Fixture.group(of: after, id: "eci-c3333", created: "2026-03-01T00:00:00Z")
+        rolledOut.Annotations?[DeploymentKeys.createdAt] = "2026-01-01T00:00:00Z"
+        let summary = try #require(DeploymentSummary.summaries([rolledOut]).first)
+        #expect(summary.createdAt == ECITime.parse("2026-01-01T00:00:00Z"))
+    }
+
     @Test func aChangedRoleAnnotationInTheTemplateReplacesThePods() throws {
         let before = Fixture.deployment(replicas: 1, role: "RoleA")
         let after = Fixture.deployment(replicas: 1, role: "RoleB")
