@@ -672,7 +672,8 @@ public final class NodeAgent: Sendable {
         fresh.phase = .pending
         fresh.containers = record.containers.map {
             ContainerStatus(
-                spec: $0.spec, process: nil, restartCount: $0.restartCount, state: "Waiting", exitCode: nil, reason: nil, startedAt: nil,
+                // Each container starts again in the new sandbox: a restart, as Kubernetes counts one.
+                spec: $0.spec, process: nil, restartCount: $0.restartCount + 1, state: "Waiting", exitCode: nil, reason: nil, startedAt: nil,
                 finishedAt: nil)
         }
         fresh.record("Normal", "SandboxRecreating", "recreating the pod in a new sandbox (restart policy \(record.restartPolicy.rawValue))", at: Date())

@@ -380,6 +380,7 @@ struct NodeAgentTests {
         #expect(AgentFixture.eventually { lost(always.id) && agent.pod(id: always.id)?.phase == .running })
         let recreated = try #require(agent.pod(id: always.id))
         #expect(recreated.holder != always.holder && recreated.containers[0].state == "Running")
+        #expect(recreated.containers[0].restartCount == 1)
         #expect(recreated.events.contains { $0.reason == "SandboxRecreating" })
         #expect(agent.currentCredentials(id: always.id)?.accessKeyId == served.accessKeyId)
         #expect(AgentFixture.get(agent, pod: always.id, "/latest/meta-data/ram/security-credentials/") == (200, "R"))
