@@ -361,6 +361,7 @@ enum LogsCommand {
         }
         guard context.arguments.positional.count == 1 else { throw .usage("usage: lanyard logs POD [-c CONTAINER] [--tail N]") }
         let group = try await ResourceReference(parsing: context.arguments.positional[0]).resolve(context)
+        if container == nil { noteDefaultedContainer(group) }
         let content = try await context.eci.logs(id: group.ContainerGroupId, container: container, tail: tail)
         FileHandle.standardOutput.write(Data(content.utf8))
         return 0
@@ -416,6 +417,7 @@ enum ExecCommand {
             input = text
         }
         let group = try await reference.resolve(context)
+        if container == nil { noteDefaultedContainer(group) }
         let result = try await context.eci.exec(
             id: group.ContainerGroupId, container: container, command: Array(positional.dropFirst()), stdin: input,
             timeout: timeout)
@@ -589,6 +591,13 @@ func references(_ words: [String], command: String) throws(CLIError) -> [Resourc
 }
 
 /// Writes one line to stderr.
+/// Says, as kubectl does, which container a command without `-c` picked when the pod has several.
+func noteDefaultedContainer(_ group: ContainerGroup) {
+    let names = (group.Containers ?? []).compactMap(\.Name)
+    guard names.count > 1 else { return }
+    warn("Defaulted container \"\(names[0])\" out of: \(names.joined(separator: ", "))")
+}
+
 func warn(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
