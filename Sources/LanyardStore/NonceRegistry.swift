@@ -10,69 +10,59 @@ import Synchronization
 /// set, which opens a replay window of at most the skew for requests captured just before the restart; a
 /// multi-node deployment would move this set into the shared store (etcd leases fit it exactly).
 ///
-/// Entries are 64-bit keyed hashes of (AccessKeyId, nonce) with their expiry, 12 bytes a slot in an
-/// open-addressing table per shard: the set holds every nonce of the last 15 minutes, so at thousands of
-/// requests a second its size is what matters (a `Dictionary` of 128-bit keys took about 60 bytes a nonce,
-/// and rebuilt itself every minute to sweep). An expired slot is reused in place; a table is rebuilt with
-/// only its live entries when live and expired slots fill 80% of it. A false "nonce used" needs a 64-bit
-/// collision with a live entry: with ten million live nonces, about one request in two trillion.
+/// Entries are 64-bit keyed hashes of (AccessKeyId, nonce), 8 bytes a slot in open-addressing tables grouped
+/// by the minute in which they stop mattering: a nonce matters while its request's timestamp is acceptable,
+/// that is until timestamp + window, so a replay (same timestamp) always lands in the same minute's table,
+/// and a whole table is dropped once its minute has passed. At a steady request rate the set of tables is the
+/// same size from the moment the window has filled: nothing is rebuilt and nothing outlives its minute. (The
+/// single table this replaced kept expiries per slot and grew in rebuilds until well after the window had
+/// filled.) A false "nonce used" needs a 64-bit collision with a live entry of the same minute.
 public final class NonceRegistry: Sendable {
-    /// Linear probing over fingerprints (0 marks a slot never used) and their expiry in Unix seconds (a slot
-    /// whose expiry is not after now is dead: never matched, and reusable).
-    private struct Table {
-        var fingerprints: [UInt64]
-        var expiries: [UInt32]
-        /// Slots used since the last rebuild, live or dead.
-        var occupied = 0
-        /// The latest clock reading seen, for `liveCount`.
-        var lastNow: UInt32 = 0
+    /// The fingerprints of one minute: linear probing, 0 marks an empty slot, grown by half at 80% full.
+    private struct Minute {
+        var slots: [UInt64]
+        var count = 0
 
-        init(capacity: Int) {
-            fingerprints = [UInt64](repeating: 0, count: capacity)
-            expiries = [UInt32](repeating: 0, count: capacity)
-        }
+        init(capacity: Int) { slots = [UInt64](repeating: 0, count: capacity) }
 
-        private func home(_ fingerprint: UInt64) -> Int {
-            Int(fingerprint.multipliedFullWidth(by: UInt64(fingerprints.count)).high)
-        }
-
-        /// Adds `fingerprint` until `expiry`; false when it is already there and live.
-        mutating func insert(_ fingerprint: UInt64, expiry: UInt32, now: UInt32) -> Bool {
-            lastNow = max(lastNow, now)
-            if (occupied + 1) * 5 > fingerprints.count * 4 { rebuild(now: now) }
-            var index = home(fingerprint)
-            var reusable: Int?
-            while fingerprints[index] != 0 {
-                if expiries[index] <= now {
-                    if reusable == nil { reusable = index }
-                } else if fingerprints[index] == fingerprint {
-                    return false
-                }
+        /// Adds `fingerprint`; false when it is already there.
+        mutating func insert(_ fingerprint: UInt64) -> Bool {
+            if (count + 1) * 5 > slots.count * 4 { grow() }
+            var index = Int(fingerprint.multipliedFullWidth(by: UInt64(slots.count)).high)
+            while slots[index] != 0 {
+                if slots[index] == fingerprint { return false }
                 index += 1
-                if index == fingerprints.count { index = 0 }
+                if index == slots.count { index = 0 }
             }
-            if let reusable { index = reusable } else { occupied += 1 }
-            fingerprints[index] = fingerprint
-            expiries[index] = expiry
+            slots[index] = fingerprint
+            count += 1
             return true
         }
 
-        /// Entries not expired at the latest clock reading.
-        var liveCount: Int { expiries.reduce(0) { $1 > lastNow ? $0 + 1 : $0 } }
+        private mutating func grow() {
+            var bigger = Minute(capacity: slots.count * 3 / 2)
+            for fingerprint in slots where fingerprint != 0 { _ = bigger.insert(fingerprint) }
+            self = bigger
+        }
+    }
 
-        /// A table twice the size of the live entries, holding only them.
-        private mutating func rebuild(now: UInt32) {
-            var fresh = Table(capacity: max(64, 2 * expiries.reduce(0) { $1 > now ? $0 + 1 : $0 }))
-            fresh.lastNow = lastNow
-            for index in fingerprints.indices where fingerprints[index] != 0 && expiries[index] > now {
-                _ = fresh.insert(fingerprints[index], expiry: expiries[index], now: now)
+    /// A shard's tables by the minute (Unix seconds / 60) at whose start all their entries have expired.
+    private struct Minutes {
+        var tables: [UInt32: Minute] = [:]
+        var sweptAt: UInt32 = 0
+
+        mutating func insert(_ fingerprint: UInt64, until expiry: UInt32, now: UInt32) -> Bool {
+            let minute = now / 60
+            if minute != sweptAt {
+                sweptAt = minute
+                tables = tables.filter { $0.key > minute }
             }
-            self = fresh
+            return tables[expiry / 60 + 1, default: Minute(capacity: 64)].insert(fingerprint)
         }
     }
 
     private final class Shard: Sendable {
-        let table = Mutex(Table(capacity: 64))
+        let minutes = Mutex(Minutes())
     }
 
     /// How far a request timestamp may be from the server clock.
@@ -90,8 +80,8 @@ public final class NonceRegistry: Sendable {
     /// Records `nonce` for `accessKeyId`; false when it was already seen within the window.
     ///
     /// - Parameters:
-    ///   - timestamp: the request's own (already validated) timestamp; the nonce is kept until it leaves
-    ///     the window, so it cannot be replayed while that timestamp is still acceptable.
+    ///   - timestamp: the request's own (already validated) timestamp; the nonce is kept until that timestamp
+    ///     leaves the window, so it cannot be replayed while the timestamp is still acceptable.
     ///   - now: the server clock.
     public func register(accessKeyId: String, nonce: String, timestamp: Date, now: Date) -> Bool {
         var hasher = Hasher()
@@ -100,15 +90,21 @@ public final class NonceRegistry: Sendable {
         hasher.combine(nonce)
         let hash = UInt64(bitPattern: Int64(hasher.finalize()))
         let fingerprint = hash == 0 ? 1 : hash
+        let expiry = Self.seconds(timestamp.timeIntervalSince1970 + window + 1)
         let nowSeconds = Self.seconds(now.timeIntervalSince1970)
-        let forgetAfter = Self.seconds(max(timestamp, now).timeIntervalSince1970 + window + 1)
         // The shard comes from the high bits, the slot from the full value (multiplied into the table's range).
         let shard = shards[Int((fingerprint >> 32) % UInt64(shards.count))]
-        return shard.table.withLock { $0.insert(fingerprint, expiry: forgetAfter, now: nowSeconds) }
+        return shard.minutes.withLock { $0.insert(fingerprint, until: expiry, now: nowSeconds) }
     }
 
-    /// How many nonces are currently remembered (diagnostics and tests).
-    public var count: Int { shards.reduce(0) { $0 + $1.table.withLock { $0.liveCount } } }
+    /// How many nonces are currently remembered, counting those of minutes not yet dropped (diagnostics and
+    /// tests).
+    public var count: Int { shards.reduce(0) { $0 + $1.minutes.withLock { $0.tables.values.reduce(0) { $0 + $1.count } } } }
+
+    /// Bytes held by the tables (diagnostics and tests).
+    public var tableBytes: Int {
+        shards.reduce(0) { $0 + $1.minutes.withLock { $0.tables.values.reduce(0) { $0 + $1.slots.count * 8 } } }
+    }
 
     private static func seconds(_ time: TimeInterval) -> UInt32 {
         UInt32(clamping: Int64(max(0, min(time, Double(UInt32.max)))))

@@ -294,9 +294,9 @@ private func expectCode(_ code: String, sourceLocation: SourceLocation = #_sourc
         #expect(registry.count == 1)
     }
 
-    /// Enough nonces to rebuild the tables many times: every one stays refused for the window, expired slots
-    /// are reused, and only live nonces count.
-    @Test func manyNoncesThroughRebuilds() {
+    /// Enough nonces to grow the tables many times: every one stays refused for the window, and only live
+    /// nonces count.
+    @Test func manyNoncesThroughGrowth() {
         let registry = NonceRegistry(window: 900, shardCount: 4)
         let start = Date(timeIntervalSince1970: 1_700_000_000)
         for i in 0..<40_000 {
@@ -314,5 +314,21 @@ private func expectCode(_ code: String, sourceLocation: SourceLocation = #_sourc
         #expect(registry.count == 40_000)
         #expect(registry.register(accessKeyId: "AK", nonce: "a1", timestamp: later, now: later))
         #expect(!registry.register(accessKeyId: "AK", nonce: "b1", timestamp: later, now: later))
+    }
+
+    /// At a steady rate the memory stops growing once the window has filled: every minute a table like the
+    /// one dropped takes its place.
+    @Test func steadyRateKeepsTheTablesTheSameSizeOnceTheWindowIsFull() {
+        let registry = NonceRegistry(window: 900, shardCount: 1)
+        let start = 1_700_000_040.0
+        var bytes: [Int] = []
+        for second in 0..<(40 * 60) {
+            let now = Date(timeIntervalSince1970: start + Double(second))
+            for i in 0..<20 { _ = registry.register(accessKeyId: "AK", nonce: "\(second)-\(i)", timestamp: now, now: now) }
+            if second % 60 == 59 { bytes.append(registry.tableBytes) }
+        }
+        #expect(bytes[5] < bytes[14], "the tables grow while the window fills")
+        #expect(Set(bytes[16...]).count == 1, "\(bytes)")
+        #expect(registry.count <= 20 * (900 + 61))
     }
 }
