@@ -49,9 +49,12 @@ public struct Invocation: Sendable {
             }
             profile = named
             credentials = CLICredentials(named, source: "profile \"\(profileName)\"")
-        } else if environment["ALIBABA_CLOUD_ACCESS_KEY_ID"] != nil || environment["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] != nil {
-            // Set but empty (a CI secret that did not resolve) is an error, as in Alibaba's credentials chain: falling
-            // through to a profile or the root key would run the command as someone else.
+        } else if ["ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"]
+            .contains(where: { environment[$0] != nil })
+        {
+            // Any of the three set means these credentials were meant: an incomplete set (a CI secret that did not
+            // resolve, a token without its key) is an error, as in Alibaba's credentials chain. Falling through to a
+            // profile or the root key would run the command as someone else.
             let id = environment["ALIBABA_CLOUD_ACCESS_KEY_ID"] ?? "", secret = environment["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] ?? ""
             guard !id.isEmpty, !secret.isEmpty else {
                 let missing = [("ALIBABA_CLOUD_ACCESS_KEY_ID", id), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)]

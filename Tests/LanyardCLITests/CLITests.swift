@@ -34,6 +34,8 @@ import Testing
         (["ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s"], "ALIBABA_CLOUD_ACCESS_KEY_ID is unset"),
         (["ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIx", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ""],
          "ALIBABA_CLOUD_ACCESS_KEY_SECRET is empty"),
+        (["ALIBABA_CLOUD_SECURITY_TOKEN": "token"], "ALIBABA_CLOUD_ACCESS_KEY_ID is unset, ALIBABA_CLOUD_ACCESS_KEY_SECRET is unset"),
+        (["ALIBABA_CLOUD_SECURITY_TOKEN": ""], "ALIBABA_CLOUD_ACCESS_KEY_ID is unset"),
     ])
     func emptyAccessKeyVariablesAreRefused(environment: [String: String], says: String) throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("lanyard-cli-\(UUID().uuidString)")
