@@ -216,8 +216,8 @@ struct ObjectReader {
     static let unsupportedContainerFields = ["volumeMounts", "volumeDevices", "envFrom", "lifecycle", "stdin", "tty"]
 
     /// Refuses every field of `names` that is set to something other than false or an empty list or mapping, and
-    /// a `securityContext` that asks for more than every pod already gets (non-root, no privilege escalation, no
-    /// capabilities).
+    /// a `securityContext` that asks for more than every pod already gets (uid and gid 65534, a read-only root
+    /// file system, no privilege escalation, no capabilities).
     private static func refuseUnsupported(_ fields: Fields, _ names: [String], object: String) throws(ManifestError) {
         for name in names {
             guard let node = fields[name], !isUnset(node) else { continue }
@@ -230,7 +230,9 @@ struct ObjectReader {
             let satisfied: Bool
             switch key {
             case "runAsNonRoot": satisfied = isBoolean(value, true)
-            case "allowPrivilegeEscalation", "privileged", "readOnlyRootFilesystem": satisfied = isBoolean(value, false)
+            case "readOnlyRootFilesystem": satisfied = isBoolean(value, true) || isBoolean(value, false)
+            case "runAsUser", "runAsGroup": satisfied = isInteger(value, 65534)
+            case "allowPrivilegeEscalation", "privileged": satisfied = isBoolean(value, false)
             case "capabilities":
                 let capabilities = try Fields(value, path: context.path + key + ".")
                 satisfied = capabilities.entries.allSatisfy { $0.key == "drop" || isUnset($0.value) }
@@ -239,8 +241,9 @@ struct ObjectReader {
             guard !satisfied else { continue }
             throw ManifestError(
                 code: "UnsupportedField",
-                message: "\(object): \(context.path)\(key) is not supported (every Lanyard pod runs as nobody, with no "
-                    + "capabilities and no privilege escalation; only settings that ask for that are accepted)",
+                message: "\(object): \(context.path)\(key) is not supported (every Lanyard pod runs as nobody (65534) on a "
+                    + "read-only root file system, with no capabilities and no privilege escalation; only settings that "
+                    + "ask for that are accepted)",
                 line: value.location.line, column: value.location.column)
         }
     }
@@ -251,6 +254,12 @@ struct ObjectReader {
         case .mapping(let pairs): pairs.isEmpty
         case .scalar: isBoolean(node, false)
         }
+    }
+
+    private static func isInteger(_ node: YAMLNode, _ wanted: Int) -> Bool {
+        guard case .scalar(let text, let quoted, let tag) = node.value, case .int(let number) = ScalarKind(node: text, quoted: quoted, tag: tag)
+        else { return false }
+        return number == wanted
     }
 
     private static func isBoolean(_ node: YAMLNode, _ wanted: Bool) -> Bool {
@@ -287,7 +296,8 @@ struct ObjectReader {
                 let envFields = try Fields(envNode, path: "\(fields.path)env[\(envIndex)].")
                 if let valueFrom = envFields["valueFrom"] {
                     throw ManifestError(
-                        code: "UnsupportedField", message: "\(object) container \"\(name)\": env valueFrom is not supported",
+                        code: "UnsupportedField",
+                        message: "\(object) container \"\(name)\": \(envFields.path)valueFrom is not supported by Lanyard pods",
                         line: valueFrom.location.line, column: valueFrom.location.column)
                 }
                 env.append(

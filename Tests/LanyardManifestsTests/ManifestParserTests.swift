@@ -147,7 +147,7 @@ import Testing
             spec:
               hostNetwork: false
               volumes: []
-              securityContext: {runAsNonRoot: true}
+              securityContext: {runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534}
               containers:
               - name: a
                 image: img
@@ -155,6 +155,7 @@ import Testing
                 resources: {limits: {memory: 64Mi}}
                 securityContext:
                   allowPrivilegeEscalation: false
+                  readOnlyRootFilesystem: true
                   privileged: false
                   capabilities: {drop: [ALL]}
             """
@@ -205,7 +206,7 @@ import Testing
         ("env value number", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    env:\n    - {name: N, value: 1.5}\n",
          "InvalidFieldType", 9, 24, "expected string, got number"),
         ("env valueFrom", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    env:\n    - name: N\n      valueFrom: {fieldRef: {fieldPath: x}}\n",
-         "UnsupportedField", 10, 18, "valueFrom"),
+         "UnsupportedField", 10, 18, "spec.containers[0].env[0].valueFrom is not supported"),
         ("pod volumes", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: v, emptyDir: {}}]\n  containers: [{name: a, image: i}]\n",
          "UnsupportedField", 5, 12, "spec.volumes is not supported"),
         ("container volumeMounts", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    volumeMounts: [{name: v, mountPath: /data}]\n",
