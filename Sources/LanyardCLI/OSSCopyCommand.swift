@@ -40,7 +40,13 @@ extension OSSCommand {
             guard value.unicodeScalars.allSatisfy({ $0 == "\t" || (0x20..<0x7F).contains($0.value) }) else {
                 throw .usage("--meta \(text): the value may hold only printable ASCII (encode other text yourself)")
             }
-            metadata[name.lowercased()] = String(value)
+            // HTTP drops a header value's surrounding blanks (and an empty header), so it would not arrive as given.
+            guard let first = value.first, let last = value.last, !first.isWhitespace, !last.isWhitespace else {
+                throw .usage("--meta \(text): the value must be non-empty and not start or end with blanks")
+            }
+            guard metadata.updateValue(String(value), forKey: name.lowercased()) == nil else {
+                throw .usage("--meta \(text): \(name.lowercased()) is given twice (names are case-insensitive)")
+            }
         }
         _ = arguments.take("meta")
         return metadata

@@ -228,8 +228,12 @@ import Testing
     }
 
     /// Whatever a header cannot carry unchanged is refused here, not dropped or left to fail as a bad signature.
-    @Test(arguments: ["bad name=v", "naïve=v", "a/b=v", "=v", "n", "n=line\nbreak", "n=caf\u{e9}"])
+    @Test(arguments: ["bad name=v", "naïve=v", "a/b=v", "=v", "n", "n=line\nbreak", "n=caf\u{e9}", "n=", "n=  ", "n= x", "n=x\t"])
     func refusedMetadata(option: String) {
         #expect(throws: CLIError.self) { try parse(["a", "b", "--meta", option]) }
+    }
+
+    @Test func aNameGivenTwiceIsRefused() {
+        #expect(throws: CLIError.self) { try parse(["a", "b", "--meta", "a=1", "--meta", "A=2"]) }
     }
 }
