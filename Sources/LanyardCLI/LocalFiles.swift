@@ -27,19 +27,39 @@ enum LocalFile {
         }
     }
 
-    /// The regular files below `root` (following links to files), as `/`-separated relative paths in
-    /// sorted order, with their sizes.
-    static func regularFiles(under root: String) throws(CLIError) -> [(relative: String, size: Int64)] {
+    /// What a recursive copy finds below a directory.
+    struct Tree {
+        /// Regular files (links to files included), as `/`-separated relative paths in sorted order, with sizes.
+        var files: [(relative: String, size: Int64)] = []
+        /// Entries that are not copied, with why: links to directories (not followed, so no loop is possible),
+        /// dangling links, sockets, devices and FIFOs.
+        var skipped: [(relative: String, reason: String)] = []
+    }
+
+    /// The files below `root`, which may itself be a link to a directory.
+    static func tree(under root: String) throws(CLIError) -> Tree {
+        let resolved = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
         let subpaths: [String]
         do {
-            subpaths = try FileManager.default.subpathsOfDirectory(atPath: root)
+            subpaths = try FileManager.default.subpathsOfDirectory(atPath: resolved)
         } catch {
             throw CLIError(code: "LocalReadFailed", message: "LocalReadFailed: cannot read \(root): \(error.localizedDescription)")
         }
-        return subpaths.sorted().compactMap { relative in
-            guard case .file(let size) = kind(TransferPlanner.join(root, relative)) else { return nil }
-            return (relative, size)
+        var tree = Tree()
+        for relative in subpaths.sorted() {
+            let path = TransferPlanner.join(resolved, relative)
+            switch kind(path) {
+            case .file(let size): tree.files.append((relative, size))
+            case .directory:
+                var info = stat()
+                if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+                    tree.skipped.append((relative, "a link to a directory (not followed)"))
+                }
+            case .missing: tree.skipped.append((relative, "a dangling symbolic link"))
+            case .other: tree.skipped.append((relative, "not a regular file"))
+            }
         }
+        return tree
     }
 
     /// Creates `path` and its parents if missing.

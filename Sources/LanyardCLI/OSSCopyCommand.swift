@@ -112,7 +112,9 @@ struct CopyJob: Sendable {
     }
 
     private func uploadFolder(_ path: String, to url: OSSURL) async throws {
-        let files = try LocalFile.regularFiles(under: path)
+        let tree = try LocalFile.tree(under: path)
+        for entry in tree.skipped { warn("skipping \(TransferPlanner.join(path, entry.relative)): \(entry.reason)") }
+        let files = tree.files
         let items = files.map { file in
             (
                 local: TransferPlanner.join(path, file.relative),

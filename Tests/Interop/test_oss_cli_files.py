@@ -1,5 +1,5 @@
 """`lanyard oss` with the files and keys users actually have: symbolic links are uploaded as their targets
-(whole, not cut at the link's own length), downloads create missing parent directories, and `rm -r` removes keys that XML cannot carry (NUL and other control
+(whole, not cut at the link's own length; links to directories and dangling links are skipped, each named), downloads create missing parent directories, and `rm -r` removes keys that XML cannot carry (NUL and other control
 characters) along with the rest. Checked with oss2, not with our own client."""
 from __future__ import annotations
 
@@ -32,18 +32,27 @@ def test_symbolic_links_upload_their_targets(lab, server, binary, tmp_path):
     os.symlink("../small.bin", tree / "small-link")
     os.symlink(tmp_path / "large.bin", tree / "sub" / "large-link")
     os.symlink("missing-target", tree / "dangling")
+    os.symlink(tree / "sub", tree / "loop")  # a link to a directory: never followed, so no loop
 
     one = oss(binary, world, lab, tmp_path, "cp", str(tree / "small-link"), f"oss://{bucket}/single")
     assert one.returncode == 0, one.stderr
     many = oss(binary, world, lab, tmp_path, "cp", "-r", str(tree), f"oss://{bucket}/dir/", "--part-size",
                str(1 << 20))
     assert many.returncode == 0, many.stderr
+    said = many.stderr.decode()
+    assert f"skipping {tree}/dangling: a dangling symbolic link" in said, said
+    assert f"skipping {tree}/loop: a link to a directory (not followed)" in said, said
+    os.symlink(tree, tmp_path / "tree-link")
+    linked = oss(binary, world, lab, tmp_path, "cp", "-r", str(tmp_path / "tree-link"), f"oss://{bucket}/via-link/")
+    assert linked.returncode == 0, linked.stderr
+    assert "uploaded 2 of 2 files" in linked.stdout.decode(), linked.stdout
 
     root = world.root_bucket(bucket)
     assert root.get_object("single").read() == small
     assert root.get_object("dir/small-link").read() == small
     assert root.get_object("dir/sub/large-link").read() == large
     assert not root.object_exists("dir/dangling")
+    assert root.get_object("via-link/sub/large-link").read() == large
 
 
 def test_recursive_rm_removes_keys_xml_cannot_carry(lab, server, binary, tmp_path):
