@@ -28,7 +28,6 @@ struct XMLTree: Sendable {
         return root
     }
 
-    /// Escapes text for element content.
     /// Whether XML 1.0 can carry `text` at all: it has no place for NUL and most other control characters,
     /// escaped or not.
     static func canCarry(_ text: String) -> Bool {
@@ -40,6 +39,7 @@ struct XMLTree: Sendable {
         }
     }
 
+    /// Escapes text for element content.
     static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)

@@ -590,7 +590,6 @@ func references(_ words: [String], command: String) throws(CLIError) -> [Resourc
     return names.map { kind == "pod" ? .pod($0) : .deployment($0) }
 }
 
-/// Writes one line to stderr.
 /// Says, as kubectl does, which container a command without `-c` picked when the pod has several.
 func noteDefaultedContainer(_ group: ContainerGroup) {
     let names = (group.Containers ?? []).compactMap(\.Name)
@@ -598,6 +597,7 @@ func noteDefaultedContainer(_ group: ContainerGroup) {
     warn("Defaulted container \"\(names[0])\" out of: \(names.joined(separator: ", "))")
 }
 
+/// Writes one line to stderr.
 func warn(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
