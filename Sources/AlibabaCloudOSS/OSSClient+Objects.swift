@@ -124,11 +124,16 @@ extension OSSClient {
     @discardableResult
     public func deleteObjects(bucket: String, keys: [String]) async throws -> [String] {
         var deleted: [String] = []
-        for key in keys where !XMLTree.canCarry(key) {
-            try await deleteObject(bucket: bucket, key: key)
-            deleted.append(key)
+        var batched: [String] = []
+        for key in keys {
+            guard XMLTree.canCarry(key) else {
+                try await deleteObject(bucket: bucket, key: key)
+                deleted.append(key)
+                continue
+            }
+            batched.append(key)
         }
-        let keys = keys.filter(XMLTree.canCarry)
+        let keys = batched
         var start = 0
         while start < keys.count {
             let batch = keys[start..<min(start + 1000, keys.count)]
