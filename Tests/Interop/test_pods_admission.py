@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from lanyard_testkit import ISO_Z, SEED_PASSROLE_POLICY, allow, expect_error, policy_doc, trust_account, unique
+from lanyard_testkit import ISO_Z, REGION, SEED_PASSROLE_POLICY, allow, expect_error, policy_doc, trust_account, unique
 from pod_testkit import Eci, Pods, describe_one, passrole_policy_for, pods_fixture
 
 
@@ -130,3 +130,21 @@ def test_eci_sdk_creates_pod_with_role_and_execs_inside(lab, pods, server):
     assert (r.code, r.out, r.err) == (7, "out\n", "err\n")
     pods.delete(pod)
     assert pods.root.describe([pod.id]) == []
+
+
+def test_eci_sdk_pod_asking_for_a_volume_is_refused_and_not_created(lab, pods):
+    """A pod that needs a volume is refused (InvalidParameter naming the parameter) rather than run without it."""
+    from alibabacloud_eci20180808 import models as m
+
+    name = unique("volume").lower()
+    container = m.CreateContainerGroupRequestContainer(
+        name="app", image="centos:7", command=["sleep"], arg=["3600"],
+        volume_mount=[m.CreateContainerGroupRequestContainerVolumeMount(name="data", mount_path="/data")])
+    volume = m.CreateContainerGroupRequestVolume(
+        name="data", type="EmptyDirVolume", empty_dir_volume=m.CreateContainerGroupRequestVolumeEmptyDirVolume())
+    req = m.CreateContainerGroupRequest(region_id=REGION, container_group_name=name, container=[container],
+                                        volume=[volume], restart_policy="Never")
+    err = expect_error(lambda: pods.root._wrap(lambda: pods.root.client.create_container_group(req)), 400,
+                       "InvalidParameter")
+    assert "is not supported by Lanyard pods" in err.message and ("Volume" in err.message), err
+    assert_nothing_named(pods, name)
