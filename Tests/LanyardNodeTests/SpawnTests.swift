@@ -17,15 +17,11 @@ import Testing
             try #require(fd >= 0)
             opened.append(fd)
         }
-        // Sources at 200...203, the numbers the child uses as its scratch range in a naive scheme, in an order
-        // where each mapping's source is another mapping's scratch slot.
-        var sources: [Int32] = []
-        for (index, fd) in opened.enumerated() {
-            let high = fcntl(fd, F_DUPFD_CLOEXEC, 200 + Int32(3 - index))
-            try #require(high == 200 + Int32(3 - index))
-            opened.append(high)
-            sources.append(high)
-        }
+        // Sources at four adjacent high numbers in descending order (200...203 unless other tests running in this
+        // process hold some of them), where a naive fixed scratch range would have each mapping's source be
+        // another mapping's scratch slot.
+        let sources = try #require(Self.descendingBlock(duplicating: opened, from: 200))
+        opened += sources
         let output = directory.appendingPathComponent("out").path
         let log = open(output, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         try #require(log >= 0)
@@ -37,5 +33,27 @@ import Testing
         _ = Spawn.wait(pid)
         let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map { String($0.split(separator: "/").last ?? "") }
         #expect(lines == ["f0", "f1", "f2", "f3"])
+    }
+
+    /// Duplicates `fds` onto the first block of adjacent free numbers at or above `base`, the first file at the
+    /// highest number. Another test may open a descriptor between two of these calls; then the block is released
+    /// and the next one tried.
+    private static func descendingBlock(duplicating fds: [Int32], from base: Int32) -> [Int32]? {
+        let count = Int32(fds.count)
+        var start = base
+        while start < base + 800 {
+            var block: [Int32] = []
+            for (index, fd) in fds.enumerated() {
+                let wanted = start + count - 1 - Int32(index)
+                let copy = fcntl(fd, F_DUPFD_CLOEXEC, wanted)
+                guard copy >= 0 else { break }
+                block.append(copy)
+                guard copy == wanted else { break }
+            }
+            if block.count == fds.count, block.last == start { return block }
+            block.forEach { close($0) }
+            start += count
+        }
+        return nil
     }
 }
