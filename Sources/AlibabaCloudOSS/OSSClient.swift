@@ -122,13 +122,22 @@ public final class OSSClient: Sendable {
             } else {
                 text += bucket + "."
             }
-            if let key = request.key { path += PercentEncoding.rfc3986(key, keepingSlash: true) }
+            if let key = request.key { path += Self.pathEncoded(key) }
         }
         text += authority + path
         let query = request.query + extraQuery
         if !query.isEmpty { text += "?" + PercentEncoding.formatQuery(query) }
         guard let url = URL(string: text) else { preconditionFailure("percent-encoded URL did not parse: \(text)") }
         return url
+    }
+
+    /// `key` percent-encoded for the URL path, with `.` and `..` segments as `%2E` and `%2E%2E`: URL loaders
+    /// remove literal dot segments, which would send (and sign) another key than the one asked for.
+    static func pathEncoded(_ key: String) -> String {
+        PercentEncoding.rfc3986(key, keepingSlash: true)
+            .split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0 == "." ? "%2E" : $0 == ".." ? "%2E%2E" : $0 }
+            .joined(separator: "/")
     }
 
     func parts(_ request: Request) -> OSSRequestParts {

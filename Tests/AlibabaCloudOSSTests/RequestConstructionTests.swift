@@ -107,6 +107,16 @@ struct RequestConstructionTests {
         #expect(oss.url(for: OSSClient.Request(method: "GET", bucket: "bkt", key: "a b/c+d")).absoluteString == url)
     }
 
+    @Test(
+        arguments: [
+            ("a/../b", "/bkt/a/%2E%2E/b"), ("a/./b", "/bkt/a/%2E/b"), ("..", "/bkt/%2E%2E"), (".", "/bkt/%2E"),
+            ("../", "/bkt/%2E%2E/"), ("a/.../b", "/bkt/a/.../b"), ("a/.b./c", "/bkt/a/.b./c"), ("a//b", "/bkt/a//b"),
+        ])
+    func dotSegmentsSurviveURLLoading(key: String, path: String) throws {
+        let url = try client(endpoint: "http://127.0.0.1:1").url(for: OSSClient.Request(method: "GET", bucket: "bkt", key: key))
+        #expect(url.absoluteString == "http://127.0.0.1:1" + path)
+    }
+
     @Test func bucketAndServiceLevelPaths() throws {
         let oss = try client(endpoint: "http://127.0.0.1:1")
         #expect(

@@ -105,3 +105,19 @@ def test_recursive_rm_aborts_unfinished_uploads_so_the_bucket_can_go(lab, server
     assert rest.returncode == 0, rest.stderr
     gone = oss(binary, world, lab, tmp_path, "rb", f"oss://{bucket}")
     assert gone.returncode == 0, gone.stderr
+
+
+def test_keys_with_dot_segments_are_stored_and_read_as_written(lab, server, binary, tmp_path):
+    world = OssWorld.of(server, lab)
+    bucket = world.new_bucket("dots")
+    keys = ["a/../b", "a/./b", "..", ".", "x/.."]
+    for number, key in enumerate(keys):
+        source = tmp_path / f"f{number}"
+        source.write_bytes(key.encode())
+        put = oss(binary, world, lab, tmp_path, "cp", str(source), f"oss://{bucket}/{key}")
+        assert put.returncode == 0, put.stderr
+    assert sorted(o.key for o in oss2.ObjectIteratorV2(world.root_bucket(bucket))) == sorted(keys)
+    for key in keys:
+        got = oss(binary, world, lab, tmp_path, "cat", f"oss://{bucket}/{key}")
+        assert got.returncode == 0, got.stderr
+        assert got.stdout == key.encode()
