@@ -116,7 +116,8 @@ struct ObjectReader {
     var warnings: [ManifestWarning] = []
 
     private static let dns1123Label = 63
-    private static let dns1123Subdomain = 253
+    /// Longest Deployment name: a DNS-1123 subdomain's length; its pods' names are cut to a label.
+    private static let deploymentNameLimit = 253
 
     mutating func object(_ node: YAMLNode) throws(ManifestError) -> ManifestObject {
         let root = try Fields(node, path: "")
@@ -196,10 +197,14 @@ struct ObjectReader {
 
     private func objectMetadata(_ fields: Fields, kind: String) throws(ManifestError) -> ObjectMetadata {
         let name = try fields.requiredString("name", in: "\(kind) metadata")
-        try Self.checkName(name, limit: Self.dns1123Subdomain, allowDots: true, node: fields["name"]!, what: "\(kind) name")
+        // A pod is an ECI container group, whose name is a DNS-1123 label; a Deployment's name starts its pods'
+        // names (cut to fit), so it may be longer but has no dots either.
+        try Self.checkName(
+            name, limit: kind == "Pod" ? Self.dns1123Label : Self.deploymentNameLimit, node: fields["name"]!,
+            what: "\(kind) name")
         let namespace = try fields.string("namespace") ?? "default"
         if let node = fields["namespace"] {
-            try Self.checkName(namespace, limit: Self.dns1123Label, allowDots: false, node: node, what: "\(kind) namespace")
+            try Self.checkName(namespace, limit: Self.dns1123Label, node: node, what: "\(kind) namespace")
         }
         return ObjectMetadata(
             name: name, namespace: namespace, labels: try fields.stringMap("labels") ?? [:],
@@ -285,7 +290,7 @@ struct ObjectReader {
             let fields = try Fields(item, path: "\(spec.path)containers[\(index)].")
             let what = "\(object) container \(index + 1)"
             let name = try fields.requiredString("name", in: what)
-            try Self.checkName(name, limit: Self.dns1123Label, allowDots: false, node: fields["name"]!, what: "container name")
+            try Self.checkName(name, limit: Self.dns1123Label, node: fields["name"]!, what: "container name")
             if containers.contains(where: { $0.name == name }) {
                 throw Fields.invalid(fields["name"]!, "\(object): container name \"\(name)\" is used twice")
             }
@@ -305,25 +310,27 @@ struct ObjectReader {
                         name: try envFields.requiredString("name", in: "\(object) container \"\(name)\" env entry"),
                         value: try envFields.string("value") ?? ""))
             }
-            containers.append(
-                ContainerSpec(
-                    name: name, image: image, command: try fields.stringList("command") ?? [],
-                    args: try fields.stringList("args") ?? [], env: env, workingDir: try fields.string("workingDir")))
+            let container = ContainerSpec(
+                name: name, image: image, command: try fields.stringList("command") ?? [],
+                args: try fields.stringList("args") ?? [], env: env, workingDir: try fields.string("workingDir"))
+            if let problem = container.processSizeProblem { throw Fields.invalid(item, "\(object) \(problem)") }
+            containers.append(container)
         }
         return PodSpec(containers: containers, restartPolicy: restartPolicy)
     }
 
-    /// DNS-1123 label (or subdomain when dots are allowed): lower-case alphanumerics and `-`, alphanumeric at both ends.
-    private static func checkName(_ name: String, limit: Int, allowDots: Bool, node: YAMLNode, what: String) throws(ManifestError) {
+    /// At most `limit` lower-case alphanumerics and `-`, alphanumeric at both ends (a DNS-1123 label when `limit` is 63).
+    private static func checkName(_ name: String, limit: Int, node: YAMLNode, what: String) throws(ManifestError) {
         let bytes = Array(name.utf8)
         func alnum(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) }
         let valid =
             !bytes.isEmpty && bytes.count <= limit && alnum(bytes.first!) && alnum(bytes.last!)
-            && bytes.allSatisfy { alnum($0) || $0 == 0x2D || (allowDots && $0 == 0x2E) }
+            && bytes.allSatisfy { alnum($0) || $0 == 0x2D }
         guard valid else {
+            let shown = bytes.count > 64 ? "\(name.prefix(48))…\" (\(bytes.count) bytes)" : "\(name)\""
             throw Fields.invalid(
                 node,
-                "\(what) \"\(name)\" is invalid: at most \(limit) lower-case letters, digits\(allowDots ? ", '.'" : "") and '-', "
+                "\(what) \"\(shown) is invalid: at most \(limit) lower-case letters, digits and '-', "
                     + "starting and ending with a letter or digit")
         }
     }

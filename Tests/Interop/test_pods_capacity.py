@@ -75,3 +75,16 @@ def test_apply_refuses_more_replicas_than_the_node_runs_up_front(binary, small):
     assert len(eci.describe()) == CAPACITY
     for group in eci.describe():
         eci.delete(group["ContainerGroupId"])
+
+
+@pytest.mark.parametrize("bad", ["web.v1", "a" * 100])
+def test_apply_with_a_pod_name_eci_refuses_creates_nothing(binary, small, bad):
+    """A pod name Kubernetes allows but an ECI container group cannot have (dots, more than 63 characters) is
+    refused while the file is read, so the valid pod before it in the same file is not created either."""
+    first = unique("first").lower()
+    pod = lambda name: json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                                   "spec": {"containers": [{"name": "app", "image": "x", "command": ["sleep", "3600"]}]}})
+    out = apply(binary, small, pod(first) + "\n---\n" + pod(bad))
+    assert out.returncode != 0 and "nothing was applied" in out.stderr, out
+    assert "at most 63 lower-case letters, digits and '-'" in out.stderr, out.stderr
+    assert root_eci(small).describe(name=first) == []
