@@ -93,6 +93,30 @@ public struct ContainerSpec: Sendable, Hashable, Codable {
     }
 }
 
+extension ContainerSpec {
+    /// Longest single string of a process's command line or environment (`NAME=value`), in bytes: Linux's
+    /// `MAX_ARG_STRLEN` less its terminating NUL.
+    public static let maximumStringBytes = 131_071
+    /// Most bytes of command, args and environment together, well inside Linux's `ARG_MAX` (a quarter of the
+    /// 8 MiB stack) with room for what the sandbox adds.
+    public static let maximumProcessBytes = 1 << 20
+
+    /// Why this container's process could not be started with its command, args and env, or nil if it can:
+    /// `execve` refuses such a process ("Argument list too long") only once the pod is already created.
+    public var processSizeProblem: String? {
+        let strings = command + args + env.map { "\($0.name)=\($0.value)" }
+        if let long = strings.first(where: { $0.utf8.count > Self.maximumStringBytes }) {
+            let what = env.contains { "\($0.name)=\($0.value)" == long } ? "an env entry" : "a command or args string"
+            return "container \(name): \(what) of \(long.utf8.count) bytes is longer than \(Self.maximumStringBytes)"
+        }
+        let total = strings.reduce(0) { $0 + $1.utf8.count + 1 }
+        guard total <= Self.maximumProcessBytes else {
+            return "container \(name): command, args and env take \(total) bytes, more than \(Self.maximumProcessBytes)"
+        }
+        return nil
+    }
+}
+
 /// Pod restart policy.
 public enum RestartPolicy: String, Sendable, Hashable, CaseIterable, Codable {
     case always = "Always", onFailure = "OnFailure", never = "Never"

@@ -264,6 +264,7 @@ public final class NodeAgent: Sendable {
                     code: "InvalidParameter.Command",
                     message: "container \(container.name) has no command: images are not pulled, so an image's entrypoint is unknown")
             }
+            if let problem = container.processSizeProblem { throw NodeError(code: "InvalidParameter.Container", message: problem) }
         }
     }
 

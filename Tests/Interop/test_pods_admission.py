@@ -148,3 +148,20 @@ def test_eci_sdk_pod_asking_for_a_volume_is_refused_and_not_created(lab, pods):
                        "InvalidParameter")
     assert "is not supported by Lanyard pods" in err.message and ("Volume" in err.message), err
     assert_nothing_named(pods, name)
+
+
+def test_eci_sdk_pod_whose_environment_cannot_be_exec_d_is_refused_and_not_created(lab, pods):
+    """An env entry longer than Linux lets a process have is refused before the pod exists, not found out when its
+    container fails to start ("Argument list too long")."""
+    from alibabacloud_eci20180808 import models as m
+
+    name = unique("bigenv").lower()
+    container = m.CreateContainerGroupRequestContainer(
+        name="app", image="centos:7", command=["sleep"], arg=["3600"],
+        environment_var=[m.CreateContainerGroupRequestContainerEnvironmentVar(key="BIG", value="v" * 140_000)])
+    req = m.CreateContainerGroupRequest(region_id=REGION, container_group_name=name, container=[container],
+                                        restart_policy="Never")
+    err = expect_error(lambda: pods.root._wrap(lambda: pods.root.client.create_container_group(req)), 400,
+                       "InvalidParameter.Container")
+    assert "an env entry of 140004 bytes is longer than 131071" in err.message, err
+    assert_nothing_named(pods, name)
