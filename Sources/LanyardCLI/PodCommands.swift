@@ -7,22 +7,31 @@ import LanyardNode
 struct PodContext {
     /// Options and words left after the global ones were taken.
     var arguments: Arguments
-    /// The signed ECI client.
-    let eci: ECIClient
+    /// The client, or why there is none (no credentials, an unreadable profile file).
+    private let resolved: Result<ECIClient, CLIError>
     /// `-n/--namespace`, `default` when absent.
     let namespace: String
     /// `-A/--all-namespaces`.
     let allNamespaces: Bool
 
     /// Resolves the endpoint and credentials from `arguments`, split by the command's ``KubectlWords/spec(_:valued:flags:)``.
-    init(_ arguments: Arguments, environment: [String: String]) throws(CLIError) {
+    /// A failure to find credentials is reported when ``eci`` is first used, so that the command's own usage errors
+    /// (a missing name, an unreadable file) come first.
+    init(_ arguments: Arguments, environment: [String: String]) {
         var arguments = arguments
-        let invocation = try Invocation.resolve(&arguments, environment: environment)
+        resolved = Result { () throws(CLIError) in
+            let invocation = try Invocation.resolve(&arguments, environment: environment)
+            return ECIClient(
+                rpc: RPCClient(endpoint: invocation.apiEndpoint, credentials: invocation.credentials, region: invocation.region))
+        }
         namespace = arguments.take("namespace") ?? "default"
         allNamespaces = arguments.takeFlag("all-namespaces")
-        eci = ECIClient(
-            rpc: RPCClient(endpoint: invocation.apiEndpoint, credentials: invocation.credentials, region: invocation.region))
         self.arguments = arguments
+    }
+
+    /// The signed ECI client.
+    var eci: ECIClient {
+        get throws(CLIError) { try resolved.get() }
     }
 
     /// The `Namespace` filter for listing, none with `-A`.
@@ -140,7 +149,7 @@ enum ApplyCommand {
             print(help)
             return 0
         }
-        var context = try PodContext(arguments, environment: environment)
+        var context = PodContext(arguments, environment: environment)
         let input = try ManifestInput.read(&context.arguments)
         guard context.arguments.positional.isEmpty else { throw .usage("unexpected \"\(context.arguments.positional[0])\"") }
         for warning in input.manifests.warnings {
@@ -221,7 +230,7 @@ enum GetCommand {
             print(help)
             return 0
         }
-        var context = try PodContext(arguments, environment: environment)
+        var context = PodContext(arguments, environment: environment)
         let output = context.arguments.take("output") ?? ""
         guard let word = context.arguments.positional.first, let kind = ResourceReference.kind(word) else {
             throw .usage(
@@ -304,7 +313,7 @@ enum DescribeCommand {
             return 0
         }
         let references = try references(arguments.positional, command: "describe")
-        let context = try PodContext(arguments, environment: environment)
+        let context = PodContext(arguments, environment: environment)
         var printed = false
         var failed = false
         for reference in references {
@@ -351,7 +360,7 @@ enum LogsCommand {
             print(help)
             return 0
         }
-        var context = try PodContext(arguments, environment: environment)
+        var context = PodContext(arguments, environment: environment)
         let container = context.arguments.take("container")
         let tailText = context.arguments.take("tail")
         var tail: Int?
@@ -393,7 +402,7 @@ enum ExecCommand {
             print(help)
             return 0
         }
-        var context = try PodContext(arguments, environment: environment)
+        var context = PodContext(arguments, environment: environment)
         let container = context.arguments.take("container")
         let sendStdin = context.arguments.takeFlag("stdin")
         var timeout: Int?
@@ -460,7 +469,7 @@ enum DeleteCommand {
             print(help)
             return 0
         }
-        var context = try PodContext(arguments, environment: environment)
+        var context = PodContext(arguments, environment: environment)
         var targets: [(reference: ResourceReference, namespace: String)] = []
         if context.arguments.has("filename") {
             let input = try ManifestInput.read(&context.arguments)
@@ -520,7 +529,7 @@ enum AnnotateCommand {
             print(help)
             return 0
         }
-        var context = try PodContext(arguments, environment: environment)
+        var context = PodContext(arguments, environment: environment)
         let overwrite = context.arguments.takeFlag("overwrite")
         var positional = context.arguments.positional[...]
         guard let first = positional.popFirst() else { throw .usage("usage: lanyard annotate pod NAME KEY=VALUE...") }
