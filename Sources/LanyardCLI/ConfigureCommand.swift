@@ -26,6 +26,10 @@ enum ConfigureCommand {
         command: "configure", valued: ["profile", "access-key-id", "access-key-secret", "sts-token", "region", "endpoint", "oss-endpoint"],
         flags: ["none"])
 
+    /// What a profile name may contain: it is shown in lists and messages, and typed after `--profile`.
+    static let profileNameCharacters = CharacterSet(
+        charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
+
     static func run(_ words: [String], environment: [String: String]) throws(CLIError) -> Int32 {
         var arguments = try Arguments(words, spec: options)
         if arguments.wantsHelp {
@@ -39,8 +43,14 @@ enum ConfigureCommand {
         case nil:
             guard !arguments.has("none") else { throw .usage("--none goes with `lanyard configure use --none`") }
             let name = arguments.take("profile") ?? "default"
+            guard name.utf8.count <= 64, !name.isEmpty, name.unicodeScalars.allSatisfy(Self.profileNameCharacters.contains) else {
+                throw .usage("--profile \"\(name.prefix(64))\": a profile name is 1 to 64 letters, digits, '.', '-' and '_'")
+            }
             guard let id = arguments.take("access-key-id"), let secret = arguments.take("access-key-secret") else {
                 throw .usage("configure needs --access-key-id and --access-key-secret")
+            }
+            guard !id.isEmpty, !secret.isEmpty else {
+                throw .usage("configure: --access-key-id and --access-key-secret must not be empty")
             }
             file.upsert(
                 Profile(

@@ -102,6 +102,20 @@ import Testing
     }
 }
 
+@Suite struct UsageBeforeCredentialsTests {
+    /// No profile file, no variables, no local root key.
+    let environment = ["LANYARD_CONFIG_FILE": "/nonexistent/config.json", "LANYARD_DATA": "/nonexistent/data"]
+
+    @Test(arguments: [["apply"], ["exec"], ["exec", "web"], ["delete"], ["logs"], ["get"], ["annotate"], ["get", "pods", "-o", "yaml"]])
+    func usageErrorsComeBeforeTheMissingCredentials(_ words: [String]) async {
+        #expect(await CLI.run(words, environment: environment) == 2, "a usage error (2), not 'no credentials' (1)")
+    }
+
+    @Test func withAValidCommandTheMissingCredentialsAreReported() async {
+        #expect(await CLI.run(["get", "pods"], environment: environment) == 1)
+    }
+}
+
 @Suite struct ConfigureTests {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lanyard-configure-\(UUID().uuidString)")
     var config: URL { directory.appendingPathComponent("config.json") }
@@ -138,6 +152,19 @@ import Testing
         #expect(try load().profiles.map(\.name) == ["dev"], "the profile stays, only not current")
         arguments = try Arguments(["--data", directory.path], spec: .parameters("ram"))
         #expect(try Invocation.resolve(&arguments, environment: environment).credentials.accessKeyId == "LTAIroot")
+    }
+
+    @Test(arguments: [
+        ["--profile", ""], ["--profile", "two words"], ["--profile", String(repeating: "p", count: 65)],
+        ["--access-key-id", ""], ["--access-key-secret", ""],
+    ])
+    func badProfilesAreRefusedAndNothingIsSaved(_ change: [String]) async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var words = ["configure", "--profile", "ok", "--access-key-id", "LTAIok", "--access-key-secret", "s"]
+        let at = words.firstIndex(of: change[0])!
+        words[at + 1] = change[1]
+        #expect(await CLI.run(words, environment: environment) == 2)
+        #expect(!FileManager.default.fileExists(atPath: config.path))
     }
 
     @Test func deleteRemovesAndUnsetsCurrent() async throws {
