@@ -32,7 +32,7 @@ enum ScalarKind: Equatable {
             self = .bool
         default:
             if let value = ScalarKind.integer(text) {
-                self = .int(value)
+                self = .int(value)  // nil when out of range
             } else if ScalarKind.isFloat(text) {
                 self = .float
             } else {
@@ -44,7 +44,7 @@ enum ScalarKind: Equatable {
     init(node text: String, quoted: Bool, tag: String?) {
         switch tag {
         case "tag:yaml.org,2002:str", "!": self = .string
-        case "tag:yaml.org,2002:int": self = .int(ScalarKind.integer(text))
+        case "tag:yaml.org,2002:int": self = .int(ScalarKind.integer(text) ?? nil)
         case "tag:yaml.org,2002:bool": self = .bool
         case "tag:yaml.org,2002:null": self = .null
         case "tag:yaml.org,2002:float": self = .float
@@ -62,8 +62,9 @@ enum ScalarKind: Equatable {
         }
     }
 
-    /// Decimal, `0x`/`0o`/`0b` integers with optional sign and `_` separators; nil if not an integer.
-    private static func integer(_ text: String) -> Int? {
+    /// Decimal, `0x`/`0o`/`0b` integers with optional sign and `_` separators: nil if not an integer, `.some(nil)`
+    /// if an integer out of `Int`'s range.
+    private static func integer(_ text: String) -> Int?? {
         var digits = Substring(text)
         var negative = false
         if let first = digits.first, first == "-" || first == "+" {
@@ -76,9 +77,8 @@ enum ScalarKind: Equatable {
             digits = digits.dropFirst(2)
         }
         let cleaned = digits.filter { $0 != "_" }
-        guard !cleaned.isEmpty, cleaned.allSatisfy({ $0.isASCII && $0.isHexDigit }),
-            let magnitude = Int(cleaned, radix: radix)
-        else { return nil }
+        guard !cleaned.isEmpty, cleaned.allSatisfy({ $0.hexDigitValue.map { $0 < radix } ?? false }) else { return nil }
+        guard let magnitude = Int(cleaned, radix: radix) else { return .some(nil) }
         return negative ? -magnitude : magnitude
     }
 
@@ -395,8 +395,9 @@ struct Fields {
     func int(_ key: String) throws(ManifestError) -> Int? {
         guard let value = self[key] else { return nil }
         guard case .scalar(let text, let quoted, let tag) = value.value,
-            case .int(let number) = ScalarKind(node: text, quoted: quoted, tag: tag), let number
+            case .int(let number) = ScalarKind(node: text, quoted: quoted, tag: tag)
         else { throw Fields.typeError(value, field: path + key, expected: "integer") }
+        guard let number else { throw Fields.invalid(value, "\(path + key): \(text.prefix(40)) is out of range") }
         return number
     }
 

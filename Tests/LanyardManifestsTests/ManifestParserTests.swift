@@ -244,6 +244,8 @@ import Testing
          "InvalidValue", 9, 22, "\"Always\""),
         ("replicas string", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: \"2\"\n", "InvalidFieldType", 5, 13,
          "spec.replicas: expected integer"),
+        ("replicas too large", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 99999999999999999999\n",
+         "InvalidValue", 5, 13, "spec.replicas: 99999999999999999999 is out of range"),
         ("replicas negative", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: -1\n", "InvalidValue", 5, 13,
          "0 or more"),
         ("missing selector", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 2\n", "MissingField", 5, 3,
