@@ -66,7 +66,23 @@ public struct ProfileFile: Codable, Sendable, Equatable {
         do {
             return try JSONDecoder().decode(ProfileFile.self, from: data)
         } catch {
-            throw .configuration("cannot read \(url.path): not a valid profile file (\(error))")
+            throw .configuration("cannot read \(url.path): not a valid profile file (\(Self.explain(error)))")
+        }
+    }
+
+    /// What is wrong with the file, in a line: the JSON path and the problem, without the decoder's debug text.
+    static func explain(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func at(_ path: [any CodingKey]) -> String {
+            path.isEmpty ? "" : " at " + path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
+        switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty: return "not JSON"
+        case .dataCorrupted(let context): return "invalid value\(at(context.codingPath))"
+        case .keyNotFound(let key, let context): return "\"\(key.stringValue)\" is missing\(at(context.codingPath))"
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            return "expected \(type)\(at(context.codingPath))"
+        @unknown default: return "\(error)"
         }
     }
 

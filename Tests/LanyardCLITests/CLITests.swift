@@ -167,6 +167,22 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: config.path))
     }
 
+    @Test(arguments: [
+        ("{not json", "(not JSON)"), (#"{"current": "", "profiles": [{"name": 3}]}"#, "(expected String at .profiles[0].name)"),
+        (#"{"current": "", "profiles": [{"name": "a"}]}"#, #"("mode" is missing at .profiles[0])"#),
+    ])
+    func aBrokenProfileFileIsExplainedInALine(content: String, says: String) throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try content.write(to: config, atomically: true, encoding: .utf8)
+        #expect {
+            try load()
+        } throws: { error in
+            let message = (error as? CLIError)?.message ?? ""
+            return message.hasSuffix(says) && !message.contains("\n") && !message.contains("Debug")
+        }
+    }
+
     @Test func deleteRemovesAndUnsetsCurrent() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         await configure("default")
