@@ -190,6 +190,12 @@ struct RPCPipeline: HTTPHandler {
                 message: "The request signature does not conform to Aliyun standards. "
                     + "SignatureMethod \(method) is not supported; use HMAC-SHA1.")
         }
+        if let version = call.parameters["SignatureVersion"], version != "1.0" {
+            throw RPCError(
+                status: 400, code: "IncompleteSignature",
+                message: "The request signature does not conform to Aliyun standards. "
+                    + "SignatureVersion \(version.prefix(20)) is not supported; use 1.0.")
+        }
         let timestamp = try checkTimestamp(call.parameters["Timestamp"] ?? "")
         let credentials = try core.credentials(
             accessKeyId: accessKeyId, securityToken: call.parameters["SecurityToken"])

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from lanyard_testkit import (RAM_VERSION, STS_VERSION, allow, expect_error, policy_doc, trust_account, unique,
-                             utc_timestamp, v1_params)
+                             utc_timestamp, v1_params, v1_signature, v1_string_to_sign)
 
 
 def error_body(r) -> dict:
@@ -223,6 +223,17 @@ def test_missing_common_parameter(lab, missing):
     body = refused(r, 400, ("MissingParameter", f"Missing{missing}", "MissingSignatureNonce"))
     assert missing in body["Message"], body
     lab.alive()
+
+
+@pytest.mark.parametrize("name,value", [("SignatureVersion", "9"), ("SignatureVersion", "2.0"),
+                                        ("SignatureMethod", "HMAC-SHA256")])
+def test_signature_flavours_other_than_v1_are_refused(lab, name, value):
+    """Only HMAC-SHA1 / 1.0 is the V1 signature: another value, even correctly signed over, is refused by name."""
+    pairs = [(k, value if k == name else v) for k, v in v1_params("GetCallerIdentity", STS_VERSION, None, lab.root_ak,
+                                                                  lab.root_secret) if k != "Signature"]
+    pairs.append(("Signature", v1_signature(v1_string_to_sign("POST", pairs), lab.root_secret)))
+    body = refused(lab.raw.send("POST", pairs), 400, "IncompleteSignature")
+    assert f"{name} {value} is not supported" in body["Message"], body
 
 
 def test_acs3_refusals(lab):
