@@ -987,12 +987,18 @@ def render(bench: Bench, machine: dict[str, str], elapsed: float) -> str:
     s = bench.settings
     template = (ROOT / "Benchmarks/report-template.md").read_text()
     machine_table = "\n".join(f"| {k} | {v} |" for k, v in machine.items())
-    parameters = (f"load runs of {s.seconds} s (at most {s.max_requests:,} requests each); "
-                  f"listing buckets of {', '.join(f'{n:,}' for n in s.list_sizes)} keys "
-                  f"(Lanyard filled up to {s.list_max_keys:,}, moto up to {s.moto_list_max_keys:,}); "
-                  f"{s.pods} pods; soak {s.soak_seconds} s; whole run {elapsed / 60:.1f} min")
+    ran = set(s.sections or SECTIONS)
+    # Only the settings the sections that ran used.
+    used = [f"load runs of {s.seconds} s (at most {s.max_requests:,} requests each)"] if ran & {"metadata", "sts", "oss",
+                                                                                            "memory"} else []
+    if "oss" in ran:
+        used.append(f"listing buckets of {', '.join(f'{n:,}' for n in s.list_sizes)} keys "
+                    f"(Lanyard filled up to {s.list_max_keys:,}, moto up to {s.moto_list_max_keys:,})")
+    if "memory" in ran:
+        used.append(f"{s.pods} pods; soak {s.soak_seconds} s")
     if s.sections:
-        parameters += f"; only the sections {', '.join(s.sections)} (BENCH_SECTIONS)"
+        used.append(f"only the sections {', '.join(s.sections)} (BENCH_SECTIONS)")
+    parameters = "; ".join(used + [f"whole run {elapsed / 60:.1f} min"])
     lines = ["| section | measurement | Lanyard | reference | ratio | goal | goal met? |",
              "|---|---|---|---|---|---|---|"]
     for row in bench.report.rows:
@@ -1032,7 +1038,9 @@ def main() -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(bench, machine, time.monotonic() - began))
     (work / "results.json").write_text(json.dumps(bench.report.raw, indent=2, default=str))
-    print(f"bench: wrote {output} (raw figures in {work / 'results.json'})", file=sys.stderr)
+    kept = os.environ.get("BENCH_KEEP_WORK") == "1"
+    print(f"bench: wrote {output}" + (f" (raw figures in {work / 'results.json'})" if kept else
+                                      " (BENCH_KEEP_WORK=1 keeps the raw figures, results.json)"), file=sys.stderr)
     return 0
 
 
