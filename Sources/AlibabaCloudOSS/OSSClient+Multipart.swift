@@ -99,8 +99,9 @@ extension OSSClient {
     /// whatever the file size. When a part fails the parts still in flight are abandoned, the multipart upload is
     /// aborted (best effort, also when the caller is cancelled) and the error rethrown.
     /// - Parameters:
-    ///   - partSize: bytes per part (at least 100 KiB; raised when the file would need over 10,000 parts).
-    ///   - concurrency: parts in flight at once.
+    ///   - partSize: bytes per part (raised to OSS's minimum of 100 KiB, and when the file would need over 10,000
+    ///     parts); 0 or less is an ``OSSError/invalidArgument``.
+    ///   - concurrency: parts in flight at once, at least 1.
     ///   - progress: called with the bytes uploaded so far, after each finished part (or once after a single
     ///     PutObject).
     public func uploadFile(
@@ -108,6 +109,11 @@ extension OSSClient {
         contentType: String? = nil, metadata: [String: String] = [:],
         progress: (@Sendable (Int64) -> Void)? = nil
     ) async throws -> OSSWriteResult {
+        guard partSize > 0, concurrency > 0 else {
+            throw OSSError(
+                code: OSSError.invalidArgument, message: "partSize \(partSize) and concurrency \(concurrency) must be positive",
+                status: 0)
+        }
         // A symbolic link is uploaded as its target: its size (and what URLSession sends) is the target's.
         let file = file.resolvingSymlinksInPath()
         let size: Int64
@@ -140,7 +146,7 @@ extension OSSClient {
                             bucket: bucket, key: key, uploadId: uploadId, partNumber: part.number, data: data)
                     }
                 }
-                for _ in 0..<max(1, concurrency) { addNext() }
+                for _ in 0..<concurrency { addNext() }
                 while let finished = try await group.next() {
                     done.append(finished)
                     uploaded += lengths[finished.partNumber] ?? 0

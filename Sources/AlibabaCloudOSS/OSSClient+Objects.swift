@@ -91,6 +91,11 @@ extension OSSClient {
     public func getObject(bucket: String, key: String, to destination: URL, range: OSSByteRange? = nil) async throws
         -> OSSObjectMetadata
     {
+        var isDirectory: ObjCBool = false
+        let folder = destination.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw OSSError(code: OSSError.invalidArgument, message: "cannot write \(destination.path): no directory \(folder)", status: 0)
+        }
         var request = Request(method: "GET", bucket: bucket, key: key)
         if let range { request.headers.append(("Range", range.headerValue)) }
         let (temporary, response) = try await download(request)
@@ -169,6 +174,7 @@ extension OSSClient {
         sourceBucket: String, sourceKey: String, bucket: String, key: String, replaceMetadata: Bool = false,
         contentType: String? = nil, metadata: [String: String] = [:]
     ) async throws -> OSSWriteResult {
+        try Self.check(Request(method: "GET", bucket: sourceBucket, key: sourceKey))
         var request = Request(method: "PUT", bucket: bucket, key: key)
         request.headers = Self.writeHeaders(contentType: contentType, metadata: replaceMetadata ? metadata : [:])
         request.headers.append(
@@ -188,10 +194,11 @@ extension OSSClient {
         guard expiresIn > 0, signatureVersion == .v1 || expiresIn <= 7 * 24 * 3600 else {
             throw OSSError(code: OSSError.invalidArgument, message: "expiresIn \(expiresIn) is out of range", status: 0)
         }
-        let credentials = try await credentialsProvider.credentials()
         let request = Request(
             method: method, bucket: bucket, key: key,
             query: query.sorted { $0.key < $1.key }.map { ($0.key, Optional($0.value)) })
+        try Self.check(request)
+        let credentials = try await credentialsProvider.credentials()
         return presignedURL(request, credentials: credentials, date: now(), expiresIn: expiresIn)
     }
 }

@@ -198,9 +198,58 @@ public final class OSSClient: Sendable {
         var body: Data
     }
 
+    /// Whether `name` follows OSS's bucket-name rules: 3–63 characters of `a-z`, `0-9` and `-`, starting and
+    /// ending with a letter or digit.
+    public static func isValidBucketName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (3...63).contains(bytes.count) else { return false }
+        func isLetterOrDigit(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) }
+        guard isLetterOrDigit(bytes[0]), isLetterOrDigit(bytes[bytes.count - 1]) else { return false }
+        return bytes.allSatisfy { isLetterOrDigit($0) || $0 == 0x2D }
+    }
+
+    /// Refuses, before anything is signed or sent, a request that would mean another one or could only fail as a
+    /// signature mismatch: a bucket name OSS cannot have (it would become part of the path: `b/k` names an
+    /// object), an empty key (which addresses the bucket: deleting it would delete the bucket), and header names
+    /// or values HTTP cannot carry as given.
+    static func check(_ request: Request) throws(OSSError) {
+        func invalid(_ message: String) -> OSSError { OSSError(code: OSSError.invalidArgument, message: message, status: 0) }
+        if let bucket = request.bucket, !isValidBucketName(bucket) {
+            throw invalid(
+                "invalid bucket name \"\(bucket.prefix(80))\": 3 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit")
+        }
+        if request.key?.isEmpty == true { throw invalid("an object key must not be empty") }
+        for (name, value) in request.headers {
+            guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
+                throw invalid("header or metadata name \"\(name.prefix(80))\" has characters HTTP does not allow in a name")
+            }
+            guard !value.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
+                throw invalid("the value of \(name) has control characters (line breaks are not allowed in a header)")
+            }
+        }
+    }
+
+    /// RFC 9110 `tchar`.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+        default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+
     /// Signs with fresh credentials, sends, and turns non-2xx answers into ``OSSError``. Transport failures are
     /// ``OSSError/requestFailed``; cancellation throws `CancellationError` at once (see ``OSSTransport``).
     func send(_ request: Request, body: Body = .none) async throws -> Response {
+        try Self.check(request)
+        if case .file(let file) = body {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                FileManager.default.isReadableFile(atPath: file.path)
+            else {
+                throw OSSError(
+                    code: OSSError.invalidArgument, message: "cannot upload \(file.path): not a readable regular file", status: 0)
+            }
+        }
         let credentials = try await credentialsProvider.credentials()
         let urlRequest = signedURLRequest(request, credentials: credentials, date: now())
         let data: Data
@@ -223,6 +272,7 @@ public final class OSSClient: Sendable {
 
     /// Sends a GET whose body goes to a temporary file (streamed), returning the file and the response.
     func download(_ request: Request) async throws -> (URL, Response) {
+        try Self.check(request)
         let credentials = try await credentialsProvider.credentials()
         let urlRequest = signedURLRequest(request, credentials: credentials, date: now())
         let file: URL

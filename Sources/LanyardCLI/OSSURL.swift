@@ -1,3 +1,5 @@
+import AlibabaCloudOSS
+
 /// An `oss://bucket[/key]` address as the `lanyard oss` commands take it.
 ///
 /// The key is kept verbatim (spaces, `+`, `%`, unicode and repeated `/` are all legal in OSS keys); an
@@ -27,7 +29,7 @@ public struct OSSURL: Sendable, Hashable, CustomStringConvertible {
         let bucket = String(slash.map { rest[..<$0] } ?? rest)
         let key = slash.map { String(rest[rest.index(after: $0)...]) } ?? ""
         guard !bucket.isEmpty else { throw .usage("\"\(text)\" names no bucket: expected oss://bucket[/key]") }
-        guard Self.isValidBucketName(bucket) else {
+        guard OSSClient.isValidBucketName(bucket) else {
             throw .usage(
                 "\"\(text)\": invalid bucket name \"\(bucket)\" (3-63 lower-case letters, digits and -, starting and ending with a letter or digit)"
             )
@@ -40,16 +42,6 @@ public struct OSSURL: Sendable, Hashable, CustomStringConvertible {
         }
         self.bucket = bucket
         self.key = key
-    }
-
-    /// Whether `name` is a valid bucket name: 3–63 characters of `a-z`, `0-9` and `-`, starting and ending with
-    /// a letter or digit.
-    public static func isValidBucketName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard (3...63).contains(bytes.count) else { return false }
-        func isLetterOrDigit(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) }
-        guard isLetterOrDigit(bytes[0]), isLetterOrDigit(bytes[bytes.count - 1]) else { return false }
-        return bytes.allSatisfy { isLetterOrDigit($0) || $0 == 0x2D }
     }
 
     /// The key read as a folder: empty stays empty, anything else ends with `/`.

@@ -90,19 +90,19 @@ struct BucketAndProgressTests {
             defer { try? FileManager.default.removeItem(at: source) }
             let reports = Mutex<[Int64]>([])
             _ = try await oss.uploadFile(
-                bucket: "b", key: "big", file: source, partSize: 100 * 1024, concurrency: 2,
+                bucket: "bkt", key: "big", file: source, partSize: 100 * 1024, concurrency: 2,
                 progress: { done in reports.withLock { $0.append(done) } })
             let values = reports.withLock { $0 }
             #expect(values.count == 4, "350,000 bytes in 100 KiB parts is four parts")
             #expect(values == values.sorted())
             #expect(values.last == 350_000)
-            #expect(fake.state.current.objects["b/big"] == data)
+            #expect(fake.state.current.objects["bkt/big"] == data)
 
             let small = try temporaryFile(Data("tiny".utf8))
             defer { try? FileManager.default.removeItem(at: small) }
             let single = Mutex<[Int64]>([])
             _ = try await oss.uploadFile(
-                bucket: "b", key: "tiny", file: small, progress: { done in single.withLock { $0.append(done) } })
+                bucket: "bkt", key: "tiny", file: small, progress: { done in single.withLock { $0.append(done) } })
             #expect(single.withLock { $0 } == [4])
         }
     }

@@ -89,7 +89,7 @@ struct RequestConstructionTests {
         let credentials = Credentials(
             accessKeyId: "STS.k", accessKeySecret: "s", securityToken: "CAIS-token", providerName: "test")
         let signed = try client(version: version).signedURLRequest(
-            OSSClient.Request(method: "GET", bucket: "b", key: "k"), credentials: credentials, date: Date())
+            OSSClient.Request(method: "GET", bucket: "bkt", key: "k"), credentials: credentials, date: Date())
         #expect(headers(signed)["x-oss-security-token"] == "CAIS-token")
     }
 
@@ -138,10 +138,10 @@ struct RequestConstructionTests {
 
     @Test func presignV4() async throws {
         let sts = StaticSTSCredentialsProvider(accessKeyId: "STS.k", accessKeySecret: "s", securityToken: "tok+/=")
-        let url = try await client(credentials: sts).presignedURL(bucket: "b", key: "dir/file.txt", expiresIn: 600)
+        let url = try await client(credentials: sts).presignedURL(bucket: "bkt", key: "dir/file.txt", expiresIn: 600)
         let components = try #require(URLComponents(url: url, resolvingAgainstBaseURL: false))
         let query = Dictionary(uniqueKeysWithValues: (components.queryItems ?? []).map { ($0.name, $0.value ?? "") })
-        #expect(components.host == "b.oss-cn-hangzhou.aliyuncs.com")
+        #expect(components.host == "bkt.oss-cn-hangzhou.aliyuncs.com")
         #expect(components.path == "/dir/file.txt")
         #expect(query["x-oss-signature-version"] == "OSS4-HMAC-SHA256")
         #expect(query["x-oss-date"] == "20231216T162057Z")
@@ -155,21 +155,21 @@ struct RequestConstructionTests {
 
     @Test func presignV1() async throws {
         let url = try await client(version: .v1).presignedURL(
-            method: "PUT", bucket: "b", key: "k", expiresIn: 60, query: ["response-content-type": "text/plain"])
+            method: "PUT", bucket: "bkt", key: "k", expiresIn: 60, query: ["response-content-type": "text/plain"])
         let components = try #require(URLComponents(url: url, resolvingAgainstBaseURL: false))
         let query = Dictionary(uniqueKeysWithValues: (components.queryItems ?? []).map { ($0.name, $0.value ?? "") })
         #expect(query["OSSAccessKeyId"] == "ak")
         #expect(query["Expires"] == "1702743717")
         #expect(query["response-content-type"] == "text/plain")
         #expect(query["Signature"]?.hasSuffix("=") == true)
-        await #expect(throws: OSSError.self) { try await client().presignedURL(bucket: "b", key: "k", expiresIn: 8 * 86400) }
+        await #expect(throws: OSSError.self) { try await client().presignedURL(bucket: "bkt", key: "k", expiresIn: 8 * 86400) }
     }
 
     @Test func credentialsAreAskedPerRequest() async throws {
         let counter = CountingProvider()
         let oss = try client(credentials: counter)
         for n in 1...3 {
-            let url = try await oss.presignedURL(bucket: "b", key: "k")
+            let url = try await oss.presignedURL(bucket: "bkt", key: "k")
             #expect(url.absoluteString.contains("x-oss-credential=AK\(n)%2F"))
         }
     }
@@ -269,7 +269,7 @@ struct ResponseParsingTests {
             Self.response(
                 "<ListBucketResult><Name>b</Name><IsTruncated>true</IsTruncated>"
                     + "<Contents><Key>k1</Key><Size>1</Size></Contents><Contents><Key>k2</Key><Size>1</Size></Contents>"
-                    + "</ListBucketResult>"), bucket: "b", version: 1)
+                    + "</ListBucketResult>"), bucket: "bkt", version: 1)
         #expect(page.next == "k2")
     }
 
@@ -278,11 +278,11 @@ struct ResponseParsingTests {
             Self.response(
                 "<ListBucketResult><Name>b</Name><KeyCount>1</KeyCount><IsTruncated>false</IsTruncated>"
                     + "<NextContinuationToken>ignored</NextContinuationToken><Contents><Key>only</Key></Contents>"
-                    + "</ListBucketResult>"), bucket: "b", version: 2)
+                    + "</ListBucketResult>"), bucket: "bkt", version: 2)
         #expect(!page.isTruncated)
         #expect(page.next == nil)
         #expect(page.objects.map(\.key) == ["only"])
-        #expect(throws: OSSError.self) { try OSSClient.parseListing(Self.response("not xml"), bucket: "b", version: 2) }
+        #expect(throws: OSSError.self) { try OSSClient.parseListing(Self.response("not xml"), bucket: "bkt", version: 2) }
     }
 
     @Test func errorDocument() {

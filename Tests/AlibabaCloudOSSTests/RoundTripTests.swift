@@ -169,18 +169,18 @@ struct RoundTripTests {
     @Test func putGetHeadDeleteWithData() async throws {
         try await withFakeOSS { fake, oss in
             let body = Data("hello, lanyard".utf8)
-            let written = try await oss.putObject(bucket: "b", key: "dir/a b+c.txt", data: body, metadata: ["Color": "blue"])
+            let written = try await oss.putObject(bucket: "bkt", key: "dir/a b+c.txt", data: body, metadata: ["Color": "blue"])
             #expect(written.etag == FakeOSS.etag(body))
-            #expect(try await oss.getObject(bucket: "b", key: "dir/a b+c.txt") == body)
-            #expect(try await oss.getObject(bucket: "b", key: "dir/a b+c.txt", range: .bytes(7...13)) == Data("lanyard".utf8))
-            let head = try await oss.headObject(bucket: "b", key: "dir/a b+c.txt")
+            #expect(try await oss.getObject(bucket: "bkt", key: "dir/a b+c.txt") == body)
+            #expect(try await oss.getObject(bucket: "bkt", key: "dir/a b+c.txt", range: .bytes(7...13)) == Data("lanyard".utf8))
+            let head = try await oss.headObject(bucket: "bkt", key: "dir/a b+c.txt")
             #expect(head.contentLength == Int64(body.count))
             #expect(head.userMetadata["color"] == "blue")
-            try await oss.deleteObject(bucket: "b", key: "dir/a b+c.txt")
-            let error = await #expect(throws: OSSError.self) { try await oss.headObject(bucket: "b", key: "dir/a b+c.txt") }
+            try await oss.deleteObject(bucket: "bkt", key: "dir/a b+c.txt")
+            let error = await #expect(throws: OSSError.self) { try await oss.headObject(bucket: "bkt", key: "dir/a b+c.txt") }
             #expect(error?.code == "NoSuchKey")
             #expect(error?.status == 404)
-            let getError = await #expect(throws: OSSError.self) { try await oss.getObject(bucket: "b", key: "missing") }
+            let getError = await #expect(throws: OSSError.self) { try await oss.getObject(bucket: "bkt", key: "missing") }
             #expect(getError?.code == "NoSuchKey")
             #expect(getError?.requestId == "REQ")
         }
@@ -191,20 +191,20 @@ struct RoundTripTests {
             let data = pattern(300_000)
             let source = try temporaryFile(data)
             defer { try? FileManager.default.removeItem(at: source) }
-            _ = try await oss.putObject(bucket: "b", key: "from-file", file: source)
-            _ = try await oss.putObject(bucket: "b", key: "from-stream", stream: InputStream(data: data))
-            #expect(fake.state.current.objects["b/from-file"] == data)
-            #expect(fake.state.current.objects["b/from-stream"] == data)
+            _ = try await oss.putObject(bucket: "bkt", key: "from-file", file: source)
+            _ = try await oss.putObject(bucket: "bkt", key: "from-stream", stream: InputStream(data: data))
+            #expect(fake.state.current.objects["bkt/from-file"] == data)
+            #expect(fake.state.current.objects["bkt/from-stream"] == data)
 
             let destination = URL(fileURLWithPath: NSTemporaryDirectory() + "oss-test-out-" + UUID().uuidString)
             defer { try? FileManager.default.removeItem(at: destination) }
             try Data("old".utf8).write(to: destination)
-            let metadata = try await oss.getObject(bucket: "b", key: "from-file", to: destination)
+            let metadata = try await oss.getObject(bucket: "bkt", key: "from-file", to: destination)
             #expect(try Data(contentsOf: destination) == data)
             #expect(metadata.etag == FakeOSS.etag(data))
-            try await oss.getObject(bucket: "b", key: "from-file", to: destination, range: .suffix(10))
+            try await oss.getObject(bucket: "bkt", key: "from-file", to: destination, range: .suffix(10))
             #expect(try Data(contentsOf: destination) == data.suffix(10))
-            await #expect(throws: OSSError.self) { try await oss.getObject(bucket: "b", key: "none", to: destination) }
+            await #expect(throws: OSSError.self) { try await oss.getObject(bucket: "bkt", key: "none", to: destination) }
         }
     }
 
@@ -213,9 +213,9 @@ struct RoundTripTests {
             let data = pattern(1_000_000)
             let source = try temporaryFile(data)
             defer { try? FileManager.default.removeItem(at: source) }
-            let result = try await oss.uploadFile(bucket: "b", key: "big", file: source, partSize: 100 * 1024, concurrency: 4)
+            let result = try await oss.uploadFile(bucket: "bkt", key: "big", file: source, partSize: 100 * 1024, concurrency: 4)
             #expect(result.etag == "\"MULTI-10\"")
-            #expect(fake.state.current.objects["b/big"] == data)
+            #expect(fake.state.current.objects["bkt/big"] == data)
             #expect(fake.state.current.requests.filter { $0 == "PUT big" }.count == 10)
         }
     }
@@ -231,25 +231,25 @@ struct RoundTripTests {
                 try? FileManager.default.removeItem(at: source)
                 try? FileManager.default.removeItem(at: link)
             }
-            _ = try await oss.uploadFile(bucket: "b", key: "linked", file: link, partSize: 100 * 1024)
-            #expect(fake.state.current.objects["b/linked"] == data)
+            _ = try await oss.uploadFile(bucket: "bkt", key: "linked", file: link, partSize: 100 * 1024)
+            #expect(fake.state.current.objects["bkt/linked"] == data)
         }
     }
 
     @Test func listingPagesAndObjectsAcrossPages() async throws {
         try await withFakeOSS { fake, oss in
             let keys = (0..<7).map { "logs/file \($0)+x" }
-            for key in keys { _ = try await oss.putObject(bucket: "b", key: key, data: Data(key.utf8)) }
-            _ = try await oss.putObject(bucket: "b", key: "other", data: Data())
+            for key in keys { _ = try await oss.putObject(bucket: "bkt", key: key, data: Data(key.utf8)) }
+            _ = try await oss.putObject(bucket: "bkt", key: "other", data: Data())
 
             var pageSizes: [Int] = []
-            for try await page in oss.listObjectsV2Pages(bucket: "b", prefix: "logs/", maxKeys: 3) {
+            for try await page in oss.listObjectsV2Pages(bucket: "bkt", prefix: "logs/", maxKeys: 3) {
                 pageSizes.append(page.objects.count)
             }
             #expect(pageSizes == [3, 3, 1])
 
             var listed: [String] = []
-            for try await object in oss.listObjectsPages(bucket: "b", prefix: "logs/", maxKeys: 2).objects {
+            for try await object in oss.listObjectsPages(bucket: "bkt", prefix: "logs/", maxKeys: 2).objects {
                 listed.append(object.key)
             }
             #expect(listed == keys.sorted())
@@ -258,11 +258,11 @@ struct RoundTripTests {
 
     @Test func copyAndDeleteMany() async throws {
         try await withFakeOSS { fake, oss in
-            _ = try await oss.putObject(bucket: "b", key: "src/a&b", data: Data("x".utf8))
-            let copied = try await oss.copyObject(sourceBucket: "b", sourceKey: "src/a&b", bucket: "b", key: "dst/c")
+            _ = try await oss.putObject(bucket: "bkt", key: "src/a&b", data: Data("x".utf8))
+            let copied = try await oss.copyObject(sourceBucket: "bkt", sourceKey: "src/a&b", bucket: "bkt", key: "dst/c")
             #expect(copied.etag == FakeOSS.etag(Data("x".utf8)))
-            #expect(fake.state.current.objects["b/dst/c"] == Data("x".utf8))
-            let deleted = try await oss.deleteObjects(bucket: "b", keys: ["src/a&b", "dst/c"])
+            #expect(fake.state.current.objects["bkt/dst/c"] == Data("x".utf8))
+            let deleted = try await oss.deleteObjects(bucket: "bkt", keys: ["src/a&b", "dst/c"])
             #expect(deleted == ["src/a&b", "dst/c"])
             #expect(fake.state.current.objects.isEmpty)
         }
@@ -272,8 +272,8 @@ struct RoundTripTests {
     @Test func deletingKeysWithControlCharacters() async throws {
         try await withFakeOSS { fake, oss in
             let keys = ["nul\u{0}key", "bell\u{7}", "cr\rlf\n", "plain"]
-            for key in keys { _ = try await oss.putObject(bucket: "b", key: key, data: Data("x".utf8)) }
-            let deleted = try await oss.deleteObjects(bucket: "b", keys: keys)
+            for key in keys { _ = try await oss.putObject(bucket: "bkt", key: key, data: Data("x".utf8)) }
+            let deleted = try await oss.deleteObjects(bucket: "bkt", keys: keys)
             #expect(Set(deleted) == Set(keys))
             #expect(fake.state.current.objects.isEmpty)
             #expect(fake.state.current.requests.filter { $0.hasPrefix("DELETE ") }.count == 2)
@@ -285,9 +285,9 @@ struct RoundTripTests {
         defer { fake.shutdown() }
         let keyId = Box("AK-1")
         let oss = try OSSClient(region: "cn-hangzhou", endpoint: fake.endpoint, credentialsProvider: RotatingKey(keyId: keyId))
-        _ = try await oss.putObject(bucket: "b", key: "k", data: Data("1".utf8))
+        _ = try await oss.putObject(bucket: "bkt", key: "k", data: Data("1".utf8))
         keyId.with { $0 = "AK-2" }
-        _ = try await oss.getObject(bucket: "b", key: "k")
+        _ = try await oss.getObject(bucket: "bkt", key: "k")
         #expect(fake.state.current.keyIds == ["AK-1", "AK-2"])
     }
 
@@ -297,7 +297,7 @@ struct RoundTripTests {
         let oss = try OSSClient(
             region: "cn-hangzhou", endpoint: fake.endpoint,
             credentialsProvider: StaticAccessKeyCredentialsProvider(accessKeyId: "ak", accessKeySecret: "wrong"))
-        let error = await #expect(throws: OSSError.self) { try await oss.getObject(bucket: "b", key: "k") }
+        let error = await #expect(throws: OSSError.self) { try await oss.getObject(bucket: "bkt", key: "k") }
         #expect(error?.code == "SignatureDoesNotMatch")
         #expect(error?.status == 403)
     }

@@ -195,7 +195,7 @@ struct TransportFailureTests {
             let oss = try Self.client(server)
             let end = await ending(within: 30) {
                 _ = try await oss.uploadFile(
-                    bucket: "b", key: "k", file: file, partSize: OSSClient.minimumPartSize, concurrency: 4)
+                    bucket: "bkt", key: "k", file: file, partSize: OSSClient.minimumPartSize, concurrency: 4)
             }
             guard case .threw(let error) = end else {
                 Issue.record("uploadFile ended with \(end) instead of an error")
@@ -214,7 +214,7 @@ struct TransportFailureTests {
         let oss = try Self.client(server)
         let upload = Task {
             _ = try await oss.uploadFile(
-                bucket: "b", key: "k", file: file, partSize: OSSClient.minimumPartSize, concurrency: 2)
+                bucket: "bkt", key: "k", file: file, partSize: OSSClient.minimumPartSize, concurrency: 2)
         }
         // Cancel once the parts are in flight.
         let started = Date()
@@ -229,6 +229,6 @@ struct TransportFailureTests {
             return
         }
         #expect(error is CancellationError, "\(error)")
-        #expect(server.requests.current.contains("DELETE /b/k?uploadId=U1"), "\(server.requests.current)")
+        #expect(server.requests.current.contains("DELETE /bkt/k?uploadId=U1"), "\(server.requests.current)")
     }
 }
