@@ -77,11 +77,11 @@ extension OSSClient {
         }
     }
 
-    /// Downloads the object (or a range of it) into memory; for large objects use
+    /// Downloads the object (or a range of it; see ``OSSByteRange``) into memory; for large objects use
     /// ``getObject(bucket:key:to:range:)``.
     public func getObject(bucket: String, key: String, range: OSSByteRange? = nil) async throws -> Data {
         var request = Request(method: "GET", bucket: bucket, key: key)
-        if let range { request.headers.append(("Range", range.headerValue)) }
+        if let range { request.headers += try range.headers() }
         return try await send(request).body
     }
 
@@ -97,7 +97,7 @@ extension OSSClient {
             throw OSSError(code: OSSError.invalidArgument, message: "cannot write \(destination.path): no directory \(folder)", status: 0)
         }
         var request = Request(method: "GET", bucket: bucket, key: key)
-        if let range { request.headers.append(("Range", range.headerValue)) }
+        if let range { request.headers += try range.headers() }
         let (temporary, response) = try await download(request)
         do {
             if FileManager.default.fileExists(atPath: destination.path) {

@@ -158,7 +158,9 @@ public struct OSSWriteResult: Sendable, Hashable {
     public var requestId: String?
 }
 
-/// A byte range for GetObject.
+/// A byte range for GetObject. It is sent with `x-oss-range-behavior: standard`, so a range that starts at or
+/// beyond the end of the object fails with ``OSSError`` `InvalidRange` (416) instead of OSS's default of
+/// answering with the whole object.
 public enum OSSByteRange: Sendable, Hashable {
     /// Bytes `first...last`, inclusive.
     case bytes(ClosedRange<Int64>)
@@ -174,6 +176,22 @@ public enum OSSByteRange: Sendable, Hashable {
         case .from(let offset): "bytes=\(offset)-"
         case .suffix(let count): "bytes=-\(count)"
         }
+    }
+
+    /// Why OSS could not read this range as one (a negative offset, an empty suffix), or nil.
+    var problem: String? {
+        switch self {
+        case .bytes(let range) where range.lowerBound < 0: "range \(range) starts before the first byte"
+        case .from(let offset) where offset < 0: "range offset \(offset) is negative"
+        case .suffix(let count) where count <= 0: "a suffix range needs at least 1 byte, not \(count)"
+        default: nil
+        }
+    }
+
+    /// The headers that ask for this range.
+    func headers() throws(OSSError) -> [(String, String)] {
+        if let problem { throw OSSError(code: OSSError.invalidArgument, message: problem, status: 0) }
+        return [("Range", headerValue), ("x-oss-range-behavior", "standard")]
     }
 }
 

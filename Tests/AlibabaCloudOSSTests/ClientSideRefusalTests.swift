@@ -75,6 +75,14 @@ struct ClientSideRefusalTests {
         }
     }
 
+    @Test(arguments: [OSSByteRange.bytes(-1...5), .from(-3), .suffix(0), .suffix(-2)])
+    func rangesOSSCannotReadAreRefused(_ range: OSSByteRange) async {
+        await expectRefused("range") { _ = try await oss.getObject(bucket: "bkt", key: "k", range: range) }
+        await expectRefused("range") {
+            _ = try await oss.getObject(bucket: "bkt", key: "k", to: URL(fileURLWithPath: "/tmp/out"), range: range)
+        }
+    }
+
     @Test(arguments: ["bkt", "a-b", "abc", String(repeating: "b", count: 63), "0ab"])
     func validBucketNames(_ name: String) {
         #expect(OSSClient.isValidBucketName(name))

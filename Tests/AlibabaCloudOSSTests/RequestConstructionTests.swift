@@ -195,10 +195,11 @@ struct RequestConstructionTests {
         #expect(plan.last.map { $0.offset + Int64($0.length) } == size)
     }
 
-    @Test func byteRanges() {
+    @Test func byteRanges() throws {
         #expect(OSSByteRange.bytes(0...99).headerValue == "bytes=0-99")
         #expect(OSSByteRange.from(100).headerValue == "bytes=100-")
         #expect(OSSByteRange.suffix(5).headerValue == "bytes=-5")
+        #expect(try OSSByteRange.from(0).headers().map { "\($0): \($1)" } == ["Range: bytes=0-", "x-oss-range-behavior: standard"])
     }
 
     @Test func xmlDocumentsEscapeKeys() {

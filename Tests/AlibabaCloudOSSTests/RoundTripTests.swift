@@ -110,7 +110,10 @@ final class FakeOSS: Sendable {
                 let (first, last) =
                     range[0].isEmpty
                     ? (data.count - Int(range[1])!, data.count - 1) : (Int(range[0])!, Int(range[1]) ?? data.count - 1)
-                slice = data.subdata(in: first..<(last + 1))
+                if request.headers["x-oss-range-behavior"] == "standard", first >= data.count {
+                    return error(416, "InvalidRange")
+                }
+                slice = data.subdata(in: first..<(min(last, data.count - 1) + 1))
                 status = 206
             }
             return .init(status: status, headers: [("ETag", etag(data)), ("x-oss-meta-color", "blue")], body: slice)
@@ -183,6 +186,17 @@ struct RoundTripTests {
             let getError = await #expect(throws: OSSError.self) { try await oss.getObject(bucket: "bkt", key: "missing") }
             #expect(getError?.code == "NoSuchKey")
             #expect(getError?.requestId == "REQ")
+        }
+    }
+
+    @Test func aRangeBeyondTheEndIsInvalidRangeNotTheWholeObject() async throws {
+        try await withFakeOSS { fake, oss in
+            _ = try await oss.putObject(bucket: "bkt", key: "k", data: Data("0123456789".utf8))
+            #expect(try await oss.getObject(bucket: "bkt", key: "k", range: .bytes(8...20)) == Data("89".utf8))
+            for range in [OSSByteRange.bytes(10...20), .from(10)] {
+                let error = await #expect(throws: OSSError.self) { try await oss.getObject(bucket: "bkt", key: "k", range: range) }
+                #expect(error?.code == "InvalidRange" && error?.status == 416)
+            }
         }
     }
 
