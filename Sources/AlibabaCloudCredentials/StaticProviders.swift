@@ -1,3 +1,4 @@
+import AlibabaCloudSigning
 import Foundation
 
 /// A fixed long-term AccessKey pair.
@@ -13,19 +14,33 @@ public struct StaticAccessKeyCredentialsProvider: CredentialsProvider {
     public func credentials() async throws -> Credentials { value }
 }
 
-/// Fixed STS credentials (AccessKey, secret and security token), optionally with their expiry.
+/// Fixed STS credentials (AccessKey, secret and security token), optionally with their expiry. Once that
+/// expiry has passed, ``credentials()`` fails with ``CredentialsError/expired`` rather than handing out a token
+/// every server would refuse.
 public struct StaticSTSCredentialsProvider: CredentialsProvider {
     private let value: Credentials
+    private let clock: CredentialsClock
 
-    /// Creates a provider that always returns these STS credentials.
-    public init(accessKeyId: String, accessKeySecret: String, securityToken: String, expiration: Date? = nil) {
+    /// Creates a provider that returns these STS credentials until `expiration`.
+    public init(
+        accessKeyId: String, accessKeySecret: String, securityToken: String, expiration: Date? = nil,
+        clock: CredentialsClock = .system
+    ) {
         value = Credentials(
             accessKeyId: accessKeyId, accessKeySecret: accessKeySecret, securityToken: securityToken,
             expiration: expiration, providerName: "static_sts")
+        self.clock = clock
     }
 
-    /// Returns the STS credentials.
-    public func credentials() async throws -> Credentials { value }
+    /// Returns the STS credentials, or throws ``CredentialsError/expired`` once they have expired.
+    public func credentials() async throws -> Credentials {
+        if let expiration = value.expiration, clock.now() >= expiration {
+            throw CredentialsError(
+                code: CredentialsError.expired,
+                message: "the static STS credentials expired at \(SigningTime.iso8601(expiration)); get new ones")
+        }
+        return value
+    }
 }
 
 /// Credentials from `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET` and, for STS,

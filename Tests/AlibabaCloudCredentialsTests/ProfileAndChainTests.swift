@@ -95,6 +95,21 @@ struct ProfileAndChainTests {
         }
     }
 
+    @Test func staticSTSCredentialsServeUntilTheirExpiryAndThenFail() async throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let clock = CredentialsClock { now }
+        let valid = StaticSTSCredentialsProvider(
+            accessKeyId: "STS.AK", accessKeySecret: "SK", securityToken: "TOK", expiration: now.addingTimeInterval(1), clock: clock)
+        #expect(try await valid.credentials().securityToken == "TOK")
+        let unbounded = StaticSTSCredentialsProvider(accessKeyId: "STS.AK", accessKeySecret: "SK", securityToken: "TOK", clock: clock)
+        #expect(try await unbounded.credentials().accessKeyId == "STS.AK")
+        let expired = StaticSTSCredentialsProvider(
+            accessKeyId: "STS.AK", accessKeySecret: "SK", securityToken: "TOK", expiration: now, clock: clock)
+        let error = await #expect(throws: CredentialsError.self) { try await expired.credentials() }
+        #expect(error?.code == CredentialsError.expired)
+        #expect(error?.message.contains("2027-01-15T08:00:00Z") == true, "\(String(describing: error))")
+    }
+
     @Test func iniParsing() {
         let sections = INIFile.parse(
             """
