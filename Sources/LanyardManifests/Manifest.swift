@@ -1,6 +1,7 @@
 /// Why a manifest was refused: a code, a message that names the field, and where in the input it is.
 public struct ManifestError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// `MalformedYAML`, `MissingField`, `InvalidFieldType`, `InvalidValue`, `UnsupportedKind`, `UnsupportedField`.
+    /// `MalformedYAML`, `MissingField`, `InvalidFieldType`, `InvalidValue`, `UnsupportedKind`, `UnknownField`,
+    /// `UnsupportedField`.
     public let code: String
     /// Human-readable explanation naming the object and field.
     public let message: String

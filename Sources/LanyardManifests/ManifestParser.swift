@@ -141,6 +141,7 @@ struct ObjectReader {
     }
 
     private func pod(_ root: Fields) throws(ManifestError) -> PodManifest {
+        try root.refuseUnknown(KubernetesFields.object, in: "Pod")
         let metadata = try objectMetadata(try root.requiredFields("metadata", in: "Pod"), kind: "Pod")
         let what = "Pod \"\(metadata.name)\""
         let spec = try podSpec(try root.requiredFields("spec", in: what), object: what, allowedPolicies: RestartPolicy.allCases)
@@ -148,10 +149,12 @@ struct ObjectReader {
     }
 
     private mutating func deployment(_ root: Fields) throws(ManifestError) -> DeploymentManifest {
+        try root.refuseUnknown(KubernetesFields.object, in: "Deployment")
         let metadataFields = try root.requiredFields("metadata", in: "Deployment")
         let metadata = try objectMetadata(metadataFields, kind: "Deployment")
         let what = "Deployment \"\(metadata.name)\""
         let spec = try root.requiredFields("spec", in: what)
+        try spec.refuseUnknown(KubernetesFields.deploymentSpec, in: what)
 
         var replicas = 1
         if let node = spec["replicas"] {
@@ -161,6 +164,7 @@ struct ObjectReader {
         }
 
         let selectorFields = try spec.requiredFields("selector", in: what)
+        try selectorFields.refuseUnknown(KubernetesFields.labelSelector, in: what)
         if let expressions = selectorFields["matchExpressions"] {
             throw ManifestError(
                 code: "UnsupportedField", message: "\(what): spec.selector.matchExpressions is not supported; use matchLabels",
@@ -172,7 +176,9 @@ struct ObjectReader {
         }
 
         let templateFields = try spec.requiredFields("template", in: what)
+        try templateFields.refuseUnknown(KubernetesFields.podTemplate, in: what)
         let templateMetadata = try templateFields.fields("metadata")
+        try templateMetadata?.refuseUnknown(KubernetesFields.objectMeta, in: what)
         let labels = try templateMetadata?.stringMap("labels") ?? [:]
         let annotations = try templateMetadata?.stringMap("annotations") ?? [:]
         let podSpec = try self.podSpec(
@@ -196,6 +202,7 @@ struct ObjectReader {
     }
 
     private func objectMetadata(_ fields: Fields, kind: String) throws(ManifestError) -> ObjectMetadata {
+        try fields.refuseUnknown(KubernetesFields.objectMeta, in: "\(kind) metadata")
         let name = try fields.requiredString("name", in: "\(kind) metadata")
         // A pod is an ECI container group, whose name is a DNS-1123 label; a Deployment's name starts its pods'
         // names (cut to fit), so it may be longer but has no dots either.
@@ -274,6 +281,7 @@ struct ObjectReader {
     }
 
     private func podSpec(_ spec: Fields, object: String, allowedPolicies: [RestartPolicy]) throws(ManifestError) -> PodSpec {
+        try spec.refuseUnknown(KubernetesFields.podSpec, in: object)
         try Self.refuseUnsupported(spec, Self.unsupportedPodFields, object: object)
         var restartPolicy = RestartPolicy.always
         if let text = try spec.string("restartPolicy") {
@@ -289,6 +297,7 @@ struct ObjectReader {
         for (index, item) in list.items.enumerated() {
             let fields = try Fields(item, path: "\(spec.path)containers[\(index)].")
             let what = "\(object) container \(index + 1)"
+            try fields.refuseUnknown(KubernetesFields.container, in: what)
             let name = try fields.requiredString("name", in: what)
             try Self.checkName(name, limit: Self.dns1123Label, node: fields["name"]!, what: "container name")
             if containers.contains(where: { $0.name == name }) {
@@ -299,6 +308,7 @@ struct ObjectReader {
             var env: [EnvVar] = []
             for (envIndex, envNode) in (try fields.list("env")?.items ?? []).enumerated() {
                 let envFields = try Fields(envNode, path: "\(fields.path)env[\(envIndex)].")
+                try envFields.refuseUnknown(KubernetesFields.envVar, in: "\(object) container \"\(name)\"")
                 if let valueFrom = envFields["valueFrom"] {
                     throw ManifestError(
                         code: "UnsupportedField",
@@ -371,6 +381,17 @@ struct Fields {
     func annotationKeyNode(_ key: String) -> YAMLNode? {
         guard let annotations = self["annotations"], case .mapping(let raw) = annotations.value else { return nil }
         return raw.first(where: { if case .scalar(let text, _, _) = $0.key.value { text == key } else { false } })?.key
+    }
+
+    /// Refuses the first key that is not in `known`, as kubectl's strict validation does, pointing at the key and
+    /// naming the field it differs from only in case, if any.
+    func refuseUnknown(_ known: Set<String>, in what: String) throws(ManifestError) {
+        for pair in pairs where !known.contains(pair.key) {
+            let near = known.first { $0.lowercased() == pair.key.lowercased() }.map { " (did you mean \"\($0)\"?)" } ?? ""
+            throw ManifestError(
+                code: "UnknownField", message: "\(what): unknown field \"\(path)\(pair.key.prefix(64))\"\(near)",
+                line: pair.keyNode.location.line, column: pair.keyNode.location.column)
+        }
     }
 
     /// Every non-null entry, in document order.

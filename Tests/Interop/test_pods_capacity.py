@@ -88,3 +88,19 @@ def test_apply_with_a_pod_name_eci_refuses_creates_nothing(binary, small, bad):
     assert out.returncode != 0 and "nothing was applied" in out.stderr, out
     assert "at most 63 lower-case letters, digits and '-'" in out.stderr, out.stderr
     assert root_eci(small).describe(name=first) == []
+
+
+def test_apply_with_a_misspelt_field_creates_nothing(binary, small):
+    """A field Kubernetes does not define is refused with its position, as kubectl's strict validation does,
+    instead of the pod running without it (`restartpolicy: Never` would have run as Always)."""
+    first = unique("first").lower()
+    second = unique("second").lower()
+    good = json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": first},
+                       "spec": {"containers": [{"name": "app", "image": "x", "command": ["sleep", "3600"]}]}})
+    typo = (f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {second}}}\nspec:\n  restartpolicy: Never\n"
+            "  containers: [{name: app, image: x, command: [sleep, '3600']}]\n")
+    out = apply(binary, small, good + "\n---\n" + typo)
+    assert out.returncode != 0 and "nothing was applied" in out.stderr, out
+    assert 'unknown field "spec.restartpolicy" (did you mean "restartPolicy"?)' in out.stderr, out.stderr
+    assert "<stdin>: line 7, column 3:" in out.stderr, out.stderr  # the first document and '---' are lines 1-2
+    assert root_eci(small).describe(name=first) == [] and root_eci(small).describe(name=second) == []

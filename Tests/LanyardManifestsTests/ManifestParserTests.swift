@@ -162,6 +162,66 @@ import Testing
         #expect(try ManifestParser.parse(text).objects.count == 1)
     }
 
+    /// Fields Kubernetes defines and Lanyard gives no meaning are accepted, as are the fields `kubectl get -o yaml`
+    /// adds; only names Kubernetes does not have are refused.
+    @Test func everyKubernetesFieldNameIsKnown() throws {
+        let text = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: web
+              namespace: default
+              uid: 0b7c
+              resourceVersion: "12"
+              generation: 1
+              creationTimestamp: "2026-01-01T00:00:00Z"
+              ownerReferences: []
+              finalizers: []
+            spec:
+              replicas: 2
+              revisionHistoryLimit: 3
+              minReadySeconds: 0
+              progressDeadlineSeconds: 600
+              paused: false
+              strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1}}
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata:
+                  labels: {app: web}
+                  creationTimestamp: null
+                spec:
+                  terminationGracePeriodSeconds: 30
+                  dnsPolicy: ClusterFirst
+                  schedulerName: default-scheduler
+                  nodeSelector: {zone: a}
+                  tolerations: [{key: k, operator: Exists}]
+                  affinity: {}
+                  priorityClassName: normal
+                  serviceAccountName: default
+                  automountServiceAccountToken: false
+                  enableServiceLinks: true
+                  imagePullSecrets: []
+                  topologySpreadConstraints: []
+                  containers:
+                  - name: a
+                    image: img
+                    imagePullPolicy: IfNotPresent
+                    command: [sleep]
+                    args: ["60"]
+                    workingDir: /
+                    env: [{name: N, value: v}]
+                    ports: [{containerPort: 8080, protocol: TCP}]
+                    resources: {requests: {cpu: 100m}}
+                    livenessProbe: {exec: {command: ["true"]}}
+                    readinessProbe: {exec: {command: ["true"]}}
+                    startupProbe: {exec: {command: ["true"]}}
+                    terminationMessagePath: /dev/termination-log
+                    terminationMessagePolicy: File
+            status: {}
+            """
+        #expect(try ManifestParser.parse(text).objects.count == 1)
+    }
+
     @Test func emptyStreamsHaveNoObjects() throws {
         for text in ["", "# only a comment\n", "---\n---\n", "~\n"] {
             #expect(try ManifestParser.parse(text).objects.isEmpty, "\(text)")
@@ -268,6 +328,23 @@ import Testing
          "MissingField", 6, 1, "\"spec\""),
         ("invalid utf8 escape", "apiVersion: v1\nkind: \"Pod\\q\"\n", "MalformedYAML", 2, 11, "escape"),
         ("non-scalar key", "apiVersion: v1\nkind: Pod\n? [a]\n: b\n", "InvalidFieldType", 3, 3, "key"),
+        ("misspelt pod spec field", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  restartpolicy: Never\n  containers: [{name: a, image: i}]\n",
+         "UnknownField", 5, 3, "Pod \"p\": unknown field \"spec.restartpolicy\" (did you mean \"restartPolicy\"?)"),
+        ("misspelt container field", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    comand: [sleep]\n",
+         "UnknownField", 8, 5, "unknown field \"spec.containers[0].comand\""),
+        ("misspelt env field", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    env: [{name: N, valu: x}]\n",
+         "UnknownField", 8, 21, "unknown field \"spec.containers[0].env[0].valu\""),
+        ("misspelt metadata field", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, label: {a: b}}\nspec: {containers: [{name: a, image: i}]}\n",
+         "UnknownField", 3, 21, "Pod metadata: unknown field \"metadata.label\""),
+        ("field at the wrong level", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\ncontainers: [{name: a, image: i}]\n",
+         "UnknownField", 4, 1, "unknown field \"containers\""),
+        ("misspelt replicas", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replica: 3\n",
+         "UnknownField", 5, 3, "Deployment \"d\": unknown field \"spec.replica\""),
+        ("misspelt selector field", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchlabels: {a: b}}\n",
+         "UnknownField", 5, 14, "unknown field \"spec.selector.matchlabels\" (did you mean \"matchLabels\"?)"),
+        ("misspelt template metadata field",
+         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}, annotation: {x: y}}\n    spec: {containers: [{name: a, image: i}]}\n",
+         "UnknownField", 7, 32, "unknown field \"spec.template.metadata.annotation\""),
     ]
 
     @Test(arguments: 0..<malformed.count)
