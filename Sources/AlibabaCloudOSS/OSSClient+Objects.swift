@@ -86,7 +86,7 @@ extension OSSClient {
     }
 
     /// Downloads the object (or a range of it) into `destination`, streamed to disk; an existing file is
-    /// replaced. Returns the response metadata.
+    /// replaced (a directory there is refused). Returns the response metadata.
     @discardableResult
     public func getObject(bucket: String, key: String, to destination: URL, range: OSSByteRange? = nil) async throws
         -> OSSObjectMetadata
@@ -95,6 +95,10 @@ extension OSSClient {
         let folder = destination.deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw OSSError(code: OSSError.invalidArgument, message: "cannot write \(destination.path): no directory \(folder)", status: 0)
+        }
+        // Only a file is replaced: removing a directory there would remove everything in it.
+        if FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw OSSError(code: OSSError.invalidArgument, message: "cannot write \(destination.path): it is a directory", status: 0)
         }
         var request = Request(method: "GET", bucket: bucket, key: key)
         if let range { request.headers += try range.headers() }
@@ -128,6 +132,9 @@ extension OSSClient {
     /// a time with DeleteObject.
     @discardableResult
     public func deleteObjects(bucket: String, keys: [String]) async throws -> [String] {
+        if keys.contains("") {
+            throw OSSError(code: OSSError.invalidArgument, message: "an object key must not be empty; nothing was deleted", status: 0)
+        }
         var deleted: [String] = []
         var batched: [String] = []
         for key in keys {

@@ -223,6 +223,7 @@ public final class OSSClient: Sendable {
             guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
                 throw invalid("header or metadata name \"\(name.prefix(80))\" has characters HTTP does not allow in a name")
             }
+            guard name.lowercased() != "x-oss-meta-" else { throw invalid("a metadata name must not be empty") }
             guard !value.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
                 throw invalid("the value of \(name) has control characters (line breaks are not allowed in a header)")
             }

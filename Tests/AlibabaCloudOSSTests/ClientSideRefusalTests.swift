@@ -67,6 +67,23 @@ struct ClientSideRefusalTests {
         }
     }
 
+    @Test func aDownloadNeverReplacesADirectory() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keep-\(UUID().uuidString)")
+        let kept = directory.appendingPathComponent("sub/notes.txt")
+        try FileManager.default.createDirectory(at: kept.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("mine".utf8).write(to: kept)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        await expectRefused("is a directory") { _ = try await oss.getObject(bucket: "bkt", key: "k", to: directory) }
+        #expect(try Data(contentsOf: kept) == Data("mine".utf8))
+    }
+
+    @Test func emptyMetadataNamesAndEmptyKeysInABatchAreRefused() async {
+        await expectRefused("metadata name must not be empty") {
+            _ = try await oss.putObject(bucket: "bkt", key: "k", data: Data(), metadata: ["": "x"])
+        }
+        await expectRefused("nothing was deleted") { _ = try await oss.deleteObjects(bucket: "bkt", keys: ["a", ""]) }
+    }
+
     @Test(arguments: [(0, 4), (-5, 4), (1 << 20, 0), (1 << 20, -1)])
     func uploadFileNeedsPositivePartSizeAndConcurrency(partSize: Int, concurrency: Int) async {
         await expectRefused("must be positive") {
