@@ -17,17 +17,13 @@ public struct ByteRange: Sendable, Hashable {
         let spec = trimmed.dropFirst(6)
         guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return nil }
         let a = spec[..<dash].trimmingSpaces, b = spec[spec.index(after: dash)...].trimmingSpaces
-        func number(_ s: Substring) -> Int64? {
-            guard !s.isEmpty, s.utf8.count <= 18, s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-            return Int64(s)
-        }
         if a.isEmpty {
-            guard let n = number(b), n > 0 else { return nil }
+            guard let n = Self.number(b), n > 0 else { return nil }
             return ByteRange(first: max(0, size - n), last: size - 1)
         }
-        guard let start = number(a), start < size else { return nil }
+        guard let start = Self.number(a), start < size else { return nil }
         if b.isEmpty { return ByteRange(first: start, last: size - 1) }
-        guard let end = number(b), end >= start else { return nil }
+        guard let end = Self.number(b), end >= start else { return nil }
         return ByteRange(first: start, last: min(end, size - 1))
     }
 
@@ -52,11 +48,19 @@ public struct ByteRange: Sendable, Hashable {
         let spec = trimmed.dropFirst(6)
         guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return .whole }
         let a = spec[..<dash].trimmingSpaces, b = spec[spec.index(after: dash)...].trimmingSpaces
-        let digits: (Substring) -> Bool = { !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
-        if a.isEmpty { return digits(b) ? .unsatisfiable : .whole }   // a suffix of an empty object
-        guard digits(a), b.isEmpty || digits(b) else { return .whole }
-        if !b.isEmpty, let start = Int64(a), let end = Int64(b), end < start { return .whole }
+        if a.isEmpty { return number(b) != nil ? .unsatisfiable : .whole }   // a suffix of an empty object
+        guard let start = number(a) else { return .whole }
+        if !b.isEmpty {
+            guard let end = number(b), end >= start else { return .whole }
+        }
         return .unsatisfiable
+    }
+
+    /// A position of a range header: decimal digits only; more than `Int64` holds means beyond any object, so it
+    /// saturates (a huge end is clamped to the object, a huge start lies past its end) instead of being malformed.
+    private static func number(_ text: Substring) -> Int64? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        return Int64(text) ?? .max
     }
 
     /// `bytes a-b/total` for `Content-Range`.
