@@ -121,6 +121,8 @@ struct ObjectReader {
 
     mutating func object(_ node: YAMLNode) throws(ManifestError) -> ManifestObject {
         let root = try Fields(node, path: "")
+        try root.refuseMisspelt("kind", in: "the document")
+        try root.refuseMisspelt("apiVersion", in: "the document")
         let kindNode = try root.required("kind", in: "the document")
         let kind = try root.requiredString("kind", in: "the document")
         let apiVersion = try root.requiredString("apiVersion", in: "the document")
@@ -155,6 +157,10 @@ struct ObjectReader {
         let what = "Deployment \"\(metadata.name)\""
         let spec = try root.requiredFields("spec", in: what)
         try spec.refuseUnknown(KubernetesFields.deploymentSpec, in: what)
+        if let strategy = try spec.fields("strategy") {
+            try strategy.refuseUnknown(KubernetesFields.deploymentStrategy, in: what)
+            try strategy.fields("rollingUpdate")?.refuseUnknown(KubernetesFields.rollingUpdate, in: what)
+        }
 
         var replicas = 1
         if let node = spec["replicas"] {
@@ -230,7 +236,9 @@ struct ObjectReader {
     /// Refuses every field of `names` that is set to something other than false or an empty list or mapping, and
     /// a `securityContext` that asks for more than every pod already gets (uid and gid 65534, a read-only root
     /// file system, no privilege escalation, no capabilities).
-    private static func refuseUnsupported(_ fields: Fields, _ names: [String], object: String) throws(ManifestError) {
+    private static func refuseUnsupported(
+        _ fields: Fields, _ names: [String], securityContext known: Set<String>, object: String
+    ) throws(ManifestError) {
         for name in names {
             guard let node = fields[name], !isUnset(node) else { continue }
             throw ManifestError(
@@ -238,6 +246,7 @@ struct ObjectReader {
                 line: node.location.line, column: node.location.column)
         }
         guard let context = try fields.fields("securityContext") else { return }
+        try context.refuseUnknown(known, in: object)
         for (key, value) in context.entries {
             let satisfied: Bool
             switch key {
@@ -247,6 +256,7 @@ struct ObjectReader {
             case "allowPrivilegeEscalation", "privileged": satisfied = isBoolean(value, false)
             case "capabilities":
                 let capabilities = try Fields(value, path: context.path + key + ".")
+                try capabilities.refuseUnknown(KubernetesFields.capabilities, in: object)
                 satisfied = capabilities.entries.allSatisfy { $0.key == "drop" || isUnset($0.value) }
             default: satisfied = false
             }
@@ -282,7 +292,16 @@ struct ObjectReader {
 
     private func podSpec(_ spec: Fields, object: String, allowedPolicies: [RestartPolicy]) throws(ManifestError) -> PodSpec {
         try spec.refuseUnknown(KubernetesFields.podSpec, in: object)
-        try Self.refuseUnsupported(spec, Self.unsupportedPodFields, object: object)
+        try Self.refuseUnsupported(
+            spec, Self.unsupportedPodFields, securityContext: KubernetesFields.podSecurityContext, object: object)
+        if let node = spec["hostUsers"], Self.isBoolean(node, false) {
+            throw ManifestError(
+                code: "UnsupportedField",
+                message: "\(object): \(spec.path)hostUsers: false asks for a user namespace, which Lanyard pods do not have",
+                line: node.location.line, column: node.location.column)
+        }
+        try spec.refuseUnknownEntries("tolerations", KubernetesFields.toleration, in: object)
+        try spec.fields("resources")?.refuseUnknown(KubernetesFields.resources, in: object)
         var restartPolicy = RestartPolicy.always
         if let text = try spec.string("restartPolicy") {
             guard let policy = RestartPolicy(rawValue: text), allowedPolicies.contains(policy) else {
@@ -303,21 +322,34 @@ struct ObjectReader {
             if containers.contains(where: { $0.name == name }) {
                 throw Fields.invalid(fields["name"]!, "\(object): container name \"\(name)\" is used twice")
             }
-            let image = try fields.requiredString("image", in: "\(object) container \"\(name)\"")
-            try Self.refuseUnsupported(fields, Self.unsupportedContainerFields, object: "\(object) container \"\(name)\"")
+            let described = "\(object) container \"\(name)\""
+            let image = try fields.requiredString("image", in: described)
+            try Self.refuseUnsupported(
+                fields, Self.unsupportedContainerFields, securityContext: KubernetesFields.securityContext, object: described)
+            if let node = fields["restartPolicy"] {
+                throw Fields.invalid(
+                    node,
+                    "\(described): \(fields.path)restartPolicy may only be set on init containers; the pod's "
+                        + "spec.restartPolicy decides when its containers restart")
+            }
+            try fields.fields("resources")?.refuseUnknown(KubernetesFields.resources, in: described)
+            try fields.refuseUnknownEntries("ports", KubernetesFields.containerPort, in: described)
+            for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+                try fields.fields(probe)?.refuseUnknown(KubernetesFields.probe, in: described)
+            }
             var env: [EnvVar] = []
             for (envIndex, envNode) in (try fields.list("env")?.items ?? []).enumerated() {
                 let envFields = try Fields(envNode, path: "\(fields.path)env[\(envIndex)].")
-                try envFields.refuseUnknown(KubernetesFields.envVar, in: "\(object) container \"\(name)\"")
+                try envFields.refuseUnknown(KubernetesFields.envVar, in: described)
                 if let valueFrom = envFields["valueFrom"] {
                     throw ManifestError(
                         code: "UnsupportedField",
-                        message: "\(object) container \"\(name)\": \(envFields.path)valueFrom is not supported by Lanyard pods",
+                        message: "\(described): \(envFields.path)valueFrom is not supported by Lanyard pods",
                         line: valueFrom.location.line, column: valueFrom.location.column)
                 }
                 env.append(
                     EnvVar(
-                        name: try envFields.requiredString("name", in: "\(object) container \"\(name)\" env entry"),
+                        name: try envFields.requiredString("name", in: "\(described) env entry"),
                         value: try envFields.string("value") ?? ""))
             }
             let container = ContainerSpec(
@@ -387,11 +419,30 @@ struct Fields {
     /// naming the field it differs from only in case, if any.
     func refuseUnknown(_ known: Set<String>, in what: String) throws(ManifestError) {
         for pair in pairs where !known.contains(pair.key) {
-            let near = known.first { $0.lowercased() == pair.key.lowercased() }.map { " (did you mean \"\($0)\"?)" } ?? ""
-            throw ManifestError(
-                code: "UnknownField", message: "\(what): unknown field \"\(path)\(pair.key.prefix(64))\"\(near)",
-                line: pair.keyNode.location.line, column: pair.keyNode.location.column)
+            throw unknown(pair.key, at: pair.keyNode, near: known.first { $0.lowercased() == pair.key.lowercased() }, in: what)
         }
+    }
+
+    /// ``refuseUnknown(_:in:)`` for every entry of the list at `key`.
+    func refuseUnknownEntries(_ key: String, _ known: Set<String>, in what: String) throws(ManifestError) {
+        for (index, item) in (try list(key)?.items ?? []).enumerated() {
+            try Fields(item, path: "\(path)\(key)[\(index)].").refuseUnknown(known, in: what)
+        }
+    }
+
+    /// Refuses a key that differs from `name` only in case when `name` itself is absent (a required field
+    /// misspelt is then named as such, not reported missing).
+    func refuseMisspelt(_ name: String, in what: String) throws(ManifestError) {
+        guard self[name] == nil, let pair = pairs.first(where: { $0.key != name && $0.key.lowercased() == name.lowercased() })
+        else { return }
+        throw unknown(pair.key, at: pair.keyNode, near: name, in: what)
+    }
+
+    private func unknown(_ key: String, at node: YAMLNode, near: String?, in what: String) -> ManifestError {
+        ManifestError(
+            code: "UnknownField",
+            message: "\(what): unknown field \"\(path)\(key.prefix(64))\"" + (near.map { " (did you mean \"\($0)\"?)" } ?? ""),
+            line: node.location.line, column: node.location.column)
     }
 
     /// Every non-null entry, in document order.

@@ -183,7 +183,7 @@ import Testing
               minReadySeconds: 0
               progressDeadlineSeconds: 600
               paused: false
-              strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1}}
+              strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
               selector: {matchLabels: {app: web}}
               template:
                 metadata:
@@ -194,7 +194,9 @@ import Testing
                   dnsPolicy: ClusterFirst
                   schedulerName: default-scheduler
                   nodeSelector: {zone: a}
-                  tolerations: [{key: k, operator: Exists}]
+                  tolerations: [{key: k, operator: Equal, value: v, effect: NoExecute, tolerationSeconds: 30}]
+                  hostUsers: true
+                  securityContext: {runAsNonRoot: true}
                   affinity: {}
                   priorityClassName: normal
                   serviceAccountName: default
@@ -210,9 +212,10 @@ import Testing
                     args: ["60"]
                     workingDir: /
                     env: [{name: N, value: v}]
-                    ports: [{containerPort: 8080, protocol: TCP}]
-                    resources: {requests: {cpu: 100m}}
-                    livenessProbe: {exec: {command: ["true"]}}
+                    ports: [{name: http, containerPort: 8080, protocol: TCP}]
+                    resources: {requests: {cpu: 100m}, limits: {memory: 64Mi}}
+                    livenessProbe: {exec: {command: ["true"]}, periodSeconds: 5, failureThreshold: 3}
+                    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
                     readinessProbe: {exec: {command: ["true"]}}
                     startupProbe: {exec: {command: ["true"]}}
                     terminationMessagePath: /dev/termination-log
@@ -345,6 +348,25 @@ import Testing
         ("misspelt template metadata field",
          "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}, annotation: {x: y}}\n    spec: {containers: [{name: a, image: i}]}\n",
          "UnknownField", 7, 32, "unknown field \"spec.template.metadata.annotation\""),
+        ("container restartPolicy", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    restartPolicy: Never\n",
+         "InvalidValue", 8, 20, "spec.containers[0].restartPolicy may only be set on init containers"),
+        ("misspelt apiVersion", "apiversion: v1\nkind: Pod\nmetadata: {name: p}\n", "UnknownField", 1, 1,
+         "unknown field \"apiversion\" (did you mean \"apiVersion\"?)"),
+        ("misspelt kind", "apiVersion: v1\nKind: Pod\n", "UnknownField", 2, 1, "unknown field \"Kind\" (did you mean \"kind\"?)"),
+        ("misspelt resources field", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    resources: {limit: {cpu: 1}}\n",
+         "UnknownField", 8, 17, "unknown field \"spec.containers[0].resources.limit\""),
+        ("misspelt port field", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    ports: [{containerport: 80}]\n",
+         "UnknownField", 8, 14, "unknown field \"spec.containers[0].ports[0].containerport\" (did you mean \"containerPort\"?)"),
+        ("misspelt probe field", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    livenessProbe: {periodSecond: 5}\n",
+         "UnknownField", 8, 21, "unknown field \"spec.containers[0].livenessProbe.periodSecond\""),
+        ("misspelt toleration field", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  tolerations: [{keys: x}]\n  containers: [{name: a, image: i}]\n",
+         "UnknownField", 5, 18, "unknown field \"spec.tolerations[0].keys\""),
+        ("misspelt strategy field", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  strategy: {tpye: Recreate}\n",
+         "UnknownField", 5, 14, "unknown field \"spec.strategy.tpye\""),
+        ("misspelt securityContext field", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsNonroot: true}\n  containers: [{name: a, image: i}]\n",
+         "UnknownField", 5, 21, "unknown field \"spec.securityContext.runAsNonroot\" (did you mean \"runAsNonRoot\"?)"),
+        ("hostUsers false", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostUsers: false\n  containers: [{name: a, image: i}]\n",
+         "UnsupportedField", 5, 14, "user namespace"),
     ]
 
     @Test(arguments: 0..<malformed.count)
