@@ -15,6 +15,14 @@ enum DeploymentKeys {
     /// its age survives a rollout (Lanyard keeps no Deployment object, only its pods).
     static let createdAt = "lanyard.io/deployment-created"
 
+    /// `template` without the labels and annotations Lanyard adds to a Deployment's pods: the template as applied.
+    static func userTemplate(_ template: PodTemplate) -> PodTemplate {
+        var template = template
+        template.labels = template.labels.filter { $0.key != deployment && $0.key != templateHash }
+        template.annotations = template.annotations.filter { $0.key != desiredReplicas && $0.key != createdAt }
+        return template
+    }
+
     /// A Deployment's creation time as its pods tell: the earliest recorded one, else the oldest pod's.
     static func creationTime(_ pods: [ContainerGroup]) -> Date? {
         (pods.compactMap { $0.Annotations?[createdAt].flatMap(ECITime.parse) } + pods.compactMap(\.createdAt)).min()

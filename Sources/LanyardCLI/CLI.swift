@@ -22,7 +22,7 @@ public enum CLI {
 
         Pods (kubectl style, through the signed ECI API):
           apply -f FILE|-                    create pods from Pod and Deployment manifests
-          get pods|deployments [-o wide|json|name]
+          get pods|deployments [-o wide|json|yaml|name]
                                              list pods (wide: IP, node, RAM role) or deployments
           describe pod|deployment NAME       a pod's role, role ARN, credential expiry, containers, events;
                                              a deployment's replicas, template hash, role and pods

@@ -9,7 +9,7 @@ enum DeploymentView {
             let newest = pods.max(by: { ($0.createdAt ?? .distantPast, $0.ContainerGroupName) < ($1.createdAt ?? .distantPast, $1.ContainerGroupName) })
         else { return nil }
         let hash = newest.labels[DeploymentKeys.templateHash]
-        let template = newest.template
+        let template = summary.template
         let unavailable = max(0, pods.count - summary.available)
         var text = DescribeText()
         text.field("Name", summary.name)
@@ -24,12 +24,8 @@ enum DeploymentView {
         text.field("Template Hash", hash ?? "<none>")
         text.field("RAM Role", template.ramRoleName ?? "<none>")
         text.lines.append("Pod Template:")
-        text.map(
-            "Labels", template.labels.filter { $0.key != DeploymentKeys.deployment && $0.key != DeploymentKeys.templateHash },
-            separator: "=", indent: "  ")
-        text.map(
-            "Annotations", template.annotations.filter { $0.key != DeploymentKeys.desiredReplicas && $0.key != DeploymentKeys.createdAt }, separator: ": ",
-            indent: "  ")
+        text.map("Labels", template.labels, separator: "=", indent: "  ")
+        text.map("Annotations", template.annotations, separator: ": ", indent: "  ")
         text.lines.append("  Containers:")
         for container in template.spec.containers {
             text.lines.append("   \(container.name):")

@@ -216,12 +216,13 @@ enum GetCommand {
     static let options = KubectlWords.spec("get", valued: ["output"])
 
     static let help = """
-        Usage: lanyard get pods [NAME...] [-o wide|json|name] [-n NAMESPACE | -A]
-               lanyard get deployments [NAME...] [-o json|name] [-n NAMESPACE | -A]
+        Usage: lanyard get pods [NAME...] [-o wide|json|yaml|name] [-n NAMESPACE | -A]
+               lanyard get deployments [NAME...] [-o json|yaml|name] [-n NAMESPACE | -A]
 
         Lists pods (ECI container groups, from DescribeContainerGroups) or Deployments (as their pods record them).
         Pods: NAME READY STATUS RESTARTS AGE; -o wide adds IP, NODE and ROLE (the RAM role bound at creation);
-        -o json prints Kubernetes Pod objects; -o name prints pod/NAME lines. Also: pod, po, deployment, deploy.
+        -o json and -o yaml print Kubernetes objects that apply reads back unchanged; -o name prints pod/NAME
+        lines. Also: pod, po, deployment, deploy.
         """
 
     static func run(_ words: [String], environment: [String: String]) async throws(CLIError) -> Int32 {
@@ -239,7 +240,7 @@ enum GetCommand {
                     : "unknown resource type \"\(context.arguments.positional[0])\" (pods or deployments)")
         }
         let names = Array(context.arguments.positional.dropFirst())
-        let formats = kind == "pod" ? ["", "wide", "json", "name"] : ["", "json", "name"]
+        let formats = kind == "pod" ? ["", "wide", "json", "yaml", "name"] : ["", "json", "yaml", "name"]
         guard formats.contains(output) else {
             throw .usage("-o \(output): use \(formats.dropFirst().joined(separator: ", ")) for \(kind)s")
         }
@@ -253,9 +254,9 @@ enum GetCommand {
             }
             if !names.isEmpty { groups = names.compactMap { name in groups.first { $0.ContainerGroupName == name } } }
             switch output {
-            case "json":
+            case "json", "yaml":
                 let objects = groups.map(PodView.kubernetesObject)
-                print(prettyJSON(names.count == 1 ? objects[0] : ["apiVersion": "v1", "kind": "List", "items": objects]))
+                try printObject(names.count == 1 ? objects[0] : ["apiVersion": "v1", "kind": "List", "items": objects], as: output)
             case "name":
                 groups.forEach { print("pod/\($0.ContainerGroupName)") }
             default:
@@ -273,9 +274,9 @@ enum GetCommand {
             }
             if !names.isEmpty { summaries = names.compactMap { name in summaries.first { $0.name == name } } }
             switch output {
-            case "json":
+            case "json", "yaml":
                 let objects = summaries.map(\.kubernetesObject)
-                print(prettyJSON(names.count == 1 ? objects[0] : ["apiVersion": "v1", "kind": "List", "items": objects]))
+                try printObject(names.count == 1 ? objects[0] : ["apiVersion": "v1", "kind": "List", "items": objects], as: output)
             case "name":
                 summaries.forEach { print("deployment.apps/\($0.name)") }
             default:
@@ -606,18 +607,36 @@ func noteDefaultedContainer(_ group: ContainerGroup) {
     warn("Defaulted container \"\(names[0])\" out of: \(names.joined(separator: ", "))")
 }
 
+/// Prints a Kubernetes object as `json` or `yaml`.
+func printObject(_ object: [String: Any], as format: String) throws(CLIError) {
+    guard format == "yaml" else { return print(prettyJSON(object)) }
+    do {
+        print(try YAMLWriter.document(object), terminator: "")
+    } catch {
+        throw CLIError(code: error.code, message: error.message)
+    }
+}
+
 /// Writes one line to stderr.
 func warn(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
 extension DeploymentSummary {
-    /// The Deployment as a Kubernetes `apps/v1` object (metadata, replicas and status counts), for `-o json`.
+    /// The Deployment as a Kubernetes `apps/v1` object, for `-o json` and `-o yaml`: metadata, replicas, the pod
+    /// template of its newest pods, status counts. Lanyard keeps no selector, so the template's labels stand for
+    /// it (a manifest's selector is a subset of them); `apply` reads the object back as the same Deployment.
     var kubernetesObject: [String: Any] {
         var metadata: [String: Any] = ["name": name, "namespace": namespace]
         if let createdAt { metadata["creationTimestamp"] = ECITime.format(createdAt) }
+        var templateMetadata: [String: Any] = ["labels": template.labels]
+        if !template.annotations.isEmpty { templateMetadata["annotations"] = template.annotations }
         return [
-            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": ["replicas": desired],
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata,
+            "spec": [
+                "replicas": desired, "selector": ["matchLabels": template.labels],
+                "template": ["metadata": templateMetadata, "spec": PodView.specObject(template.spec)],
+            ],
             "status": ["readyReplicas": ready, "updatedReplicas": upToDate, "availableReplicas": available],
         ]
     }

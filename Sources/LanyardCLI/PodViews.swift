@@ -56,19 +56,7 @@ enum PodView {
         if !group.labels.isEmpty { metadata["labels"] = group.labels }
         if let annotations = group.Annotations, !annotations.isEmpty { metadata["annotations"] = annotations }
         let containers = group.Containers ?? []
-        var spec: [String: Any] = [
-            "restartPolicy": group.RestartPolicy ?? "Always",
-            "containers": containers.map { container -> [String: Any] in
-                var object: [String: Any] = ["name": container.Name ?? "", "image": container.Image ?? ""]
-                if let command = container.Commands, !command.isEmpty { object["command"] = command }
-                if let args = container.Args, !args.isEmpty { object["args"] = args }
-                if let env = container.EnvironmentVars, !env.isEmpty {
-                    object["env"] = env.map { ["name": $0.Key ?? "", "value": $0.Value ?? ""] }
-                }
-                if let dir = container.WorkingDir, !dir.isEmpty { object["workingDir"] = dir }
-                return object
-            },
-        ]
+        var spec = specObject(group.template.spec)
         if group.ZoneId != nil { spec["nodeName"] = node(group) }
         var status: [String: Any] = [
             "phase": phase(group),
@@ -82,6 +70,21 @@ enum PodView {
         if let ip = group.IntranetIp, !ip.isEmpty { status["podIP"] = ip }
         if let created = group.CreationTime { status["startTime"] = created }
         return ["apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec, "status": status]
+    }
+
+    /// A pod spec as Kubernetes writes it (what `apply` reads back).
+    static func specObject(_ spec: PodSpec) -> [String: Any] {
+        [
+            "restartPolicy": spec.restartPolicy.rawValue,
+            "containers": spec.containers.map { container -> [String: Any] in
+                var object: [String: Any] = ["name": container.name, "image": container.image]
+                if !container.command.isEmpty { object["command"] = container.command }
+                if !container.args.isEmpty { object["args"] = container.args }
+                if !container.env.isEmpty { object["env"] = container.env.map { ["name": $0.name, "value": $0.value] } }
+                if let dir = container.workingDir { object["workingDir"] = dir }
+                return object
+            },
+        ]
     }
 
     /// Kubernetes' pod phase for an ECI status.
@@ -208,6 +211,8 @@ struct DeploymentSummary: Sendable, Equatable {
     var available: Int
     /// The Deployment's creation time as its pods tell (see ``DeploymentKeys/creationTime(_:)``).
     var createdAt: Date?
+    /// The pod template of the newest pod, without the labels and annotations Lanyard adds.
+    var template: PodTemplate
 
     /// Groups `groups` by the Deployment tag; pods without it are skipped. Sorted by namespace and name.
     static func summaries(_ groups: [ContainerGroup]) -> [DeploymentSummary] {
@@ -224,7 +229,7 @@ struct DeploymentSummary: Sendable, Equatable {
                 name: newest.labels[DeploymentKeys.deployment]!, namespace: newest.namespace,
                 desired: newest.Annotations?[DeploymentKeys.desiredReplicas].flatMap { Int($0) } ?? pods.count, ready: ready,
                 upToDate: pods.filter { $0.labels[DeploymentKeys.templateHash] == hash }.count, available: ready,
-                createdAt: DeploymentKeys.creationTime(pods))
+                createdAt: DeploymentKeys.creationTime(pods), template: DeploymentKeys.userTemplate(newest.template))
         }.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
     }
 

@@ -104,3 +104,43 @@ def test_apply_with_a_misspelt_field_creates_nothing(binary, small):
     assert 'unknown field "spec.restartpolicy" (did you mean "restartPolicy"?)' in out.stderr, out.stderr
     assert "<stdin>: line 7, column 3:" in out.stderr, out.stderr  # the first document and '---' are lines 1-2
     assert root_eci(small).describe(name=first) == [] and root_eci(small).describe(name=second) == []
+
+
+def get(binary: str, proc, *words: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "LANYARD_"))}
+    env["LANYARD_CONFIG_FILE"] = os.path.join(proc.data_dir, "no-such-config.json")
+    return subprocess.run([binary, "get", *words, "--data", proc.data_dir, "--endpoint", proc.api_endpoint],
+                          capture_output=True, text=True, timeout=60, env=env)
+
+
+@pytest.mark.parametrize("output", ["yaml", "json"])
+def test_get_output_applies_back_unchanged(binary, small, output):
+    """What `get deployment -o yaml|json` and `get pod -o yaml|json` print is a manifest: applying it again
+    changes nothing (the Deployment's output used to lack its selector and template)."""
+    name = unique("round").lower()
+    manifest = json.loads(deployment(name, 1))
+    container = manifest["spec"]["template"]["spec"]["containers"][0]
+    container["args"] = ["3600", "yes", ""]
+    container["env"] = [{"name": "N", "value": "0x1F"}]
+    out = apply(binary, small, json.dumps(manifest))
+    assert out.returncode == 0 and f"deployment.apps/{name} created" in out.stdout, out
+    try:
+        printed = get(binary, small, "deployment", name, "-o", output)
+        assert printed.returncode == 0, printed
+        if output == "yaml":
+            assert printed.stdout.startswith("apiVersion: apps/v1\n"), printed.stdout
+            assert '- "3600"' in printed.stdout and '- "yes"' in printed.stdout, printed.stdout
+        again = apply(binary, small, printed.stdout)
+        assert again.returncode == 0 and f"deployment.apps/{name} unchanged" in again.stdout, (again, printed.stdout)
+
+        pod = unique("solo").lower()
+        out = apply(binary, small, json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod},
+                                                "spec": {"restartPolicy": "Never", "containers": [container]}}))
+        assert out.returncode == 0 and f"pod/{pod} created" in out.stdout, out
+        printed = get(binary, small, "pod", pod, "-o", output)
+        assert printed.returncode == 0, printed
+        again = apply(binary, small, printed.stdout)
+        assert again.returncode == 0 and f"pod/{pod} unchanged" in again.stdout, (again, printed.stdout)
+    finally:
+        for group in root_eci(small).describe():
+            root_eci(small).delete(group["ContainerGroupId"])

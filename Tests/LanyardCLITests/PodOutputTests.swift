@@ -342,7 +342,7 @@ let describeReply = """
     ]
 
     @Test(arguments: [
-        ["get"], ["get", "services"], ["get", "pods", "-o", "yaml"], ["describe"], ["logs"], ["logs", "a", "b"],
+        ["get"], ["get", "services"], ["get", "pods", "-o", "xml"], ["describe"], ["logs"], ["logs", "a", "b"],
         ["logs", "web", "--tail", "many"], ["exec", "web"], ["exec", "-t", "web", "--", "sh"], ["delete"], ["delete", "pod"],
         ["annotate", "pod", "web"], ["annotate", "deploy", "web", "a=b"], ["apply"], ["get", "pods", "--bogus", "x"],
         ["get", "pods", "--bogus"], ["get", "pods", "-x"], ["apply", "-f"], ["describe", "deploy"], ["logs", "web", "-x"],
@@ -387,5 +387,79 @@ struct ExecFinishTests {
         stopped.timedOut = true
         stopped.exitCode = 137
         #expect(ExecCommand.finish(stopped, timeout: 5) == 124)
+    }
+}
+
+/// `get -o yaml` and `-o json` print objects that `apply` reads back as what was applied.
+@Suite struct ObjectOutputRoundTripTests {
+    /// A Deployment's pods as DescribeContainerGroups reports them, containers included.
+    func pods(of deployment: DeploymentManifest) -> [ContainerGroup] {
+        ["eci-aaaa1", "eci-bbbb2"].map { id in
+            var group = Fixture.group(of: deployment, id: id)
+            group.Containers = deployment.template.spec.containers.map { container in
+                ContainerGroup.Container(
+                    Name: container.name, Image: container.image, Commands: container.command, Args: container.args,
+                    WorkingDir: container.workingDir ?? "",
+                    EnvironmentVars: container.env.map { ContainerGroup.Pair(Key: $0.name, Value: $0.value) }, Ready: true)
+            }
+            group.RestartPolicy = deployment.template.spec.restartPolicy.rawValue
+            return group
+        }
+    }
+
+    @Test(arguments: ["yaml", "json"])
+    func aDeploymentReadsBackAsTheSameTemplate(format: String) throws {
+        var deployment = Fixture.deployment("web", replicas: 3)
+        deployment.template.spec.containers[0].args = ["3600", "true", "", "a: b", "- x", "#c", "multi\nline", "0x1F", "null", "~"]
+        deployment.template.spec.containers[0].env = [EnvVar(name: "YES", value: "yes"), EnvVar(name: "U", value: "日本 ✓")]
+        deployment.template.spec.containers[0].workingDir = "/srv"
+        let summary = try #require(DeploymentSummary.summaries(pods(of: deployment)).first)
+        let text = try rendered(summary.kubernetesObject, as: format)
+        guard case .deployment(let read) = try #require(ManifestParser.parse(text).objects.first) else {
+            Issue.record("not a Deployment: \(text)")
+            return
+        }
+        #expect(read.metadata.name == "web" && read.replicas == 3)
+        #expect(read.template == deployment.template)
+        #expect(read.templateHash == deployment.templateHash, "applying it again changes nothing")
+    }
+
+    @Test(arguments: ["yaml", "json"])
+    func aPodReadsBackAsTheSamePod(format: String) throws {
+        let group = try PodViewTests().group()
+        let text = try rendered(PodView.kubernetesObject(group), as: format)
+        guard case .pod(let read) = try #require(ManifestParser.parse(text).objects.first) else {
+            Issue.record("not a Pod: \(text)")
+            return
+        }
+        #expect(read.metadata.name == "web-h-x1")
+        #expect(read.spec == group.template.spec)
+        #expect(read.metadata.annotations == group.Annotations)
+    }
+
+    @Test func yamlLooksLikeKubectls() throws {
+        let text = try YAMLWriter.document([
+            "kind": "Pod", "apiVersion": "v1", "spec": ["containers": [["args": ["3600", "sleep"], "name": "a"]]],
+            "status": ["ready": true, "restartCount": 2],
+        ] as [String: Any])
+        #expect(
+            text == """
+                apiVersion: v1
+                kind: Pod
+                spec:
+                  containers:
+                  - args:
+                    - "3600"
+                    - sleep
+                    name: a
+                status:
+                  ready: true
+                  restartCount: 2
+
+                """)
+    }
+
+    func rendered(_ object: [String: Any], as format: String) throws -> String {
+        format == "yaml" ? try YAMLWriter.document(object) : prettyJSON(object)
     }
 }

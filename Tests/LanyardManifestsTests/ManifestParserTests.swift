@@ -442,3 +442,27 @@ import Testing
         #expect(JSONText.object(["b": "x\"y\\z\n\u{1}", "a": ""]) == #"{"a":"","b":"x\"y\\z\n\u0001"}"#)
     }
 }
+
+@Suite struct YAMLWriterTests {
+    struct NotJSON {}
+
+    @Test func valuesJSONDoesNotHaveAreRefusedWithTheirPath() {
+        #expect(throws: YAMLWriteError(code: "UnsupportedValue", message: "spec.items[1]: NotJSON has no YAML form here")) {
+            try YAMLWriter.document(["spec": ["items": [1, NotJSON()]]] as [String: Any])
+        }
+        #expect(throws: YAMLWriteError.self) { try YAMLWriter.document(["x": Double.nan] as [String: Any]) }
+    }
+
+    @Test func stringsThatWouldReadBackAsSomethingElseAreQuoted() throws {
+        let strings = ["3600", "yes", "Off", "", "null", "~", "1.5", "0o17", ".inf", "a: b", "- x", "#c", "x\ny", " lead", "日本"]
+        let text = try YAMLWriter.document(["values": strings] as [String: Any])
+        let read = try ManifestParser.parse(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: i\n    args:\n"
+                + text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().map { "    " + $0 }.joined(separator: "\n"))
+        guard case .pod(let pod) = read.objects.first else {
+            Issue.record("\(text)")
+            return
+        }
+        #expect(pod.spec.containers[0].args == strings, "\(text)")
+    }
+}
