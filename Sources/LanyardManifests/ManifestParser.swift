@@ -12,7 +12,7 @@ public enum ManifestParser {
         var objects: [ManifestObject] = []
         for document in try YAMLReader.documents(bytes) {
             if case .scalar(let text, let quoted, _) = document.value, !quoted, ScalarKind(plain: text) == .null { continue }
-            objects.append(try reader.object(document))
+            objects += try reader.objects(document)
         }
         return ParsedManifests(objects: objects, warnings: reader.warnings)
     }
@@ -118,6 +118,22 @@ struct ObjectReader {
     private static let dns1123Label = 63
     /// Longest Deployment name: a DNS-1123 subdomain's length; its pods' names are cut to a label.
     private static let deploymentNameLimit = 253
+
+    /// The objects of one document: itself, or the items of a `v1` `List` (what `get -o yaml|json` prints for
+    /// several objects).
+    mutating func objects(_ node: YAMLNode) throws(ManifestError) -> [ManifestObject] {
+        let root = try Fields(node, path: "")
+        guard (try root.string("kind")) == "List", (try root.string("apiVersion")) == "v1" else { return [try object(node)] }
+        try root.refuseUnknown(["apiVersion", "kind", "metadata", "items"], in: "List")
+        var objects: [ManifestObject] = []
+        for item in try root.list("items")?.items ?? [] {
+            if case .mapping = item.value, (try Fields(item, path: "").string("kind")) == "List" {
+                throw Fields.invalid(item, "a List inside a List is not supported")
+            }
+            objects.append(try object(item))
+        }
+        return objects
+    }
 
     mutating func object(_ node: YAMLNode) throws(ManifestError) -> ManifestObject {
         let root = try Fields(node, path: "")
@@ -252,7 +268,10 @@ struct ObjectReader {
             switch key {
             case "runAsNonRoot": satisfied = isBoolean(value, true)
             case "readOnlyRootFilesystem": satisfied = isBoolean(value, true) || isBoolean(value, false)
-            case "runAsUser", "runAsGroup": satisfied = isInteger(value, 65534)
+            case "runAsUser", "runAsGroup", "fsGroup": satisfied = isInteger(value, 65534)
+            case "supplementalGroups": satisfied = isUnset(value)
+            case "procMount":
+                if case .scalar(let text, _, _) = value.value { satisfied = text == "Default" } else { satisfied = false }
             case "allowPrivilegeEscalation", "privileged": satisfied = isBoolean(value, false)
             case "capabilities":
                 let capabilities = try Fields(value, path: context.path + key + ".")
@@ -274,7 +293,7 @@ struct ObjectReader {
         switch node.value {
         case .sequence(let items): items.isEmpty
         case .mapping(let pairs): pairs.isEmpty
-        case .scalar: isBoolean(node, false)
+        case .scalar(let text, let quoted, _): isBoolean(node, false) || (quoted && text.isEmpty)
         }
     }
 
@@ -354,7 +373,9 @@ struct ObjectReader {
             }
             let container = ContainerSpec(
                 name: name, image: image, command: try fields.stringList("command") ?? [],
-                args: try fields.stringList("args") ?? [], env: env, workingDir: try fields.string("workingDir"))
+                args: try fields.stringList("args") ?? [], env: env,
+                // Empty means unset in Kubernetes (the image's directory), so it is stored as unset.
+                workingDir: try fields.string("workingDir").flatMap { $0.isEmpty ? nil : $0 })
             if let problem = container.processSizeProblem { throw Fields.invalid(item, "\(object) \(problem)") }
             containers.append(container)
         }
@@ -439,7 +460,12 @@ struct Fields {
     }
 
     private func unknown(_ key: String, at node: YAMLNode, near: String?, in what: String) -> ManifestError {
-        ManifestError(
+        if key == "<<" {
+            return ManifestError(
+                code: "UnsupportedField", message: "\(what): \(path)<<: YAML merge keys are not supported; write the fields out",
+                line: node.location.line, column: node.location.column)
+        }
+        return ManifestError(
             code: "UnknownField",
             message: "\(what): unknown field \"\(path)\(key.prefix(64))\"" + (near.map { " (did you mean \"\($0)\"?)" } ?? ""),
             line: node.location.line, column: node.location.column)

@@ -147,7 +147,8 @@ import Testing
             spec:
               hostNetwork: false
               volumes: []
-              securityContext: {runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534}
+              runtimeClassName: ""
+              securityContext: {runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534, supplementalGroups: []}
               containers:
               - name: a
                 image: img
@@ -157,6 +158,7 @@ import Testing
                   allowPrivilegeEscalation: false
                   readOnlyRootFilesystem: true
                   privileged: false
+                  procMount: Default
                   capabilities: {drop: [ALL]}
             """
         #expect(try ManifestParser.parse(text).objects.count == 1)
@@ -223,6 +225,28 @@ import Testing
             status: {}
             """
         #expect(try ManifestParser.parse(text).objects.count == 1)
+    }
+
+    @Test func aListIsItsItemsAndAnEmptyWorkingDirIsUnset() throws {
+        let text = """
+            apiVersion: v1
+            kind: List
+            items:
+            - {apiVersion: v1, kind: Pod, metadata: {name: a}, spec: {containers: [{name: c, image: i, workingDir: ""}]}}
+            - apiVersion: apps/v1
+              kind: Deployment
+              metadata: {name: d}
+              spec:
+                selector: {matchLabels: {app: d}}
+                template:
+                  metadata: {labels: {app: d}}
+                  spec: {containers: [{name: c, image: i}]}
+            """
+        let objects = try ManifestParser.parse(text).objects
+        #expect(objects.map(\.metadata.name) == ["a", "d"])
+        guard case .pod(let pod) = objects[0] else { return }
+        #expect(pod.spec.containers[0].workingDir == nil)
+        #expect(try ManifestParser.parse("apiVersion: v1\nkind: List\nitems: []\n").objects.isEmpty)
     }
 
     @Test func emptyStreamsHaveNoObjects() throws {
@@ -365,6 +389,12 @@ import Testing
          "UnknownField", 5, 14, "unknown field \"spec.strategy.tpye\""),
         ("misspelt securityContext field", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsNonroot: true}\n  containers: [{name: a, image: i}]\n",
          "UnknownField", 5, 21, "unknown field \"spec.securityContext.runAsNonroot\" (did you mean \"runAsNonRoot\"?)"),
+        ("merge key", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  <<: {dnsPolicy: ClusterFirst}\n  containers: [{name: a, image: i}]\n",
+         "UnsupportedField", 5, 3, "spec.<<: YAML merge keys are not supported"),
+        ("list in a list", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: List, items: []}\n", "InvalidValue", 4, 3,
+         "a List inside a List"),
+        ("list with a bad item", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: p}}\n",
+         "MissingField", 4, 3, "\"spec\""),
         ("hostUsers false", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostUsers: false\n  containers: [{name: a, image: i}]\n",
          "UnsupportedField", 5, 14, "user namespace"),
     ]
