@@ -5,10 +5,8 @@ import LanyardManifests
 enum DeploymentView {
     /// The Deployment that `pods` (all tagged with the same Deployment) make up; nil when there are none.
     static func describe(_ pods: [ContainerGroup], now: Date) -> String? {
-        guard let summary = DeploymentSummary.summaries(pods).first,
-            let newest = pods.max(by: { ($0.createdAt ?? .distantPast, $0.ContainerGroupName) < ($1.createdAt ?? .distantPast, $1.ContainerGroupName) })
-        else { return nil }
-        let hash = newest.labels[DeploymentKeys.templateHash]
+        guard let summary = DeploymentSummary.summaries(pods).first else { return nil }
+        let hash = summary.templateHash
         let template = summary.template
         let unavailable = max(0, pods.count - summary.available)
         var text = DescribeText()

@@ -124,8 +124,8 @@ enum ApplyCommand {
     static let help = """
         Usage: lanyard apply -f FILE|- [-n NAMESPACE] [--profile P] [--endpoint H:P]
 
-        Creates the pods that Kubernetes manifests describe (kinds Pod and Deployment; several documents separated
-        by ---), as ACK's virtual node does: each pod becomes one signed ECI CreateContainerGroup call with your own
+        Creates the pods that Kubernetes manifests describe (kinds Pod and Deployment, and v1 Lists of them as get
+        -o yaml|json prints; several documents separated by ---), as ACK's virtual node does: each pod becomes one signed ECI CreateContainerGroup call with your own
         credentials, and its RAM role comes from its own annotation k8s.aliyun.com/eci-ram-role-name (for a
         Deployment, from spec.template.metadata.annotations). The whole file is checked first: an error (with line
         and column) means nothing is created.
@@ -240,6 +240,9 @@ enum GetCommand {
                     : "unknown resource type \"\(context.arguments.positional[0])\" (pods or deployments)")
         }
         let names = Array(context.arguments.positional.dropFirst())
+        if context.allNamespaces && !names.isEmpty {
+            throw .usage("a resource cannot be retrieved by name across all namespaces: drop -A or give -n NAMESPACE")
+        }
         let formats = kind == "pod" ? ["", "wide", "json", "yaml", "name"] : ["", "json", "yaml", "name"]
         guard formats.contains(output) else {
             throw .usage("-o \(output): use \(formats.dropFirst().joined(separator: ", ")) for \(kind)s")

@@ -211,8 +211,10 @@ struct DeploymentSummary: Sendable, Equatable {
     var available: Int
     /// The Deployment's creation time as its pods tell (see ``DeploymentKeys/creationTime(_:)``).
     var createdAt: Date?
-    /// The pod template of the newest pod, without the labels and annotations Lanyard adds.
+    /// The pod template of the newest pod still as applied, without the labels and annotations Lanyard adds.
     var template: PodTemplate
+    /// That pod's `pod-template-hash`.
+    var templateHash: String?
 
     /// Groups `groups` by the Deployment tag; pods without it are skipped. Sorted by namespace and name.
     static func summaries(_ groups: [ContainerGroup]) -> [DeploymentSummary] {
@@ -222,14 +224,20 @@ struct DeploymentSummary: Sendable, Equatable {
             byKey["\(group.namespace)/\(name)", default: []].append(group)
         }
         return byKey.values.map { pods in
-            let newest = pods.max { ($0.createdAt ?? .distantPast, $0.ContainerGroupName) < ($1.createdAt ?? .distantPast, $1.ContainerGroupName) }!
+            // The template is read from the newest pod still as applied: one edited since (say, annotated) no
+            // longer hashes to its pod-template-hash and would show a template nobody applied.
+            let asApplied = pods.filter { DeploymentKeys.userTemplate($0.template).hash == $0.labels[DeploymentKeys.templateHash] }
+            let newest = (asApplied.isEmpty ? pods : asApplied).max {
+                ($0.createdAt ?? .distantPast, $0.ContainerGroupName) < ($1.createdAt ?? .distantPast, $1.ContainerGroupName)
+            }!
             let hash = newest.labels[DeploymentKeys.templateHash]
             let ready = pods.filter { $0.isRunning && ($0.Containers ?? []).allSatisfy { $0.Ready == true } }.count
             return DeploymentSummary(
                 name: newest.labels[DeploymentKeys.deployment]!, namespace: newest.namespace,
                 desired: newest.Annotations?[DeploymentKeys.desiredReplicas].flatMap { Int($0) } ?? pods.count, ready: ready,
                 upToDate: pods.filter { $0.labels[DeploymentKeys.templateHash] == hash }.count, available: ready,
-                createdAt: DeploymentKeys.creationTime(pods), template: DeploymentKeys.userTemplate(newest.template))
+                createdAt: DeploymentKeys.creationTime(pods), template: DeploymentKeys.userTemplate(newest.template),
+                templateHash: hash)
         }.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
     }
 

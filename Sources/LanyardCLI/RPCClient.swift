@@ -81,11 +81,28 @@ public struct RPCClient: Sendable {
     }
 }
 
-/// Pretty JSON text of a decoded JSON value, keys sorted, as the CLI prints results.
+/// Pretty JSON text of a decoded JSON value, keys sorted, as the CLI prints results. DEL, the C1 controls,
+/// U+2028/U+2029 and U+FEFF are written as `\uXXXX` escapes: JSON allows them raw, but YAML readers (`apply`
+/// reads JSON as YAML) take NEL for a line break and refuse the rest, so raw they would not read back.
 public func prettyJSON(_ value: Any) -> String {
     guard JSONSerialization.isValidJSONObject(value),
         let data = try? JSONSerialization.data(
             withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     else { return String(describing: value) }
-    return String(decoding: data, as: UTF8.self)
+    let text = String(decoding: data, as: UTF8.self)
+    func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029 || scalar.value == 0xFEFF
+    }
+    guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+    // Outside strings JSON text is ASCII, so every such scalar is inside a string, where an escape means it.
+    var escaped = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+        if needsEscape(scalar) {
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            escaped.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
+        } else {
+            escaped.append(scalar)
+        }
+    }
+    return String(escaped)
 }

@@ -37,7 +37,13 @@ public enum ContainerGroupRequest {
 extension DeploymentManifest {
     /// A short stable hash of the pod template (like Kubernetes' `pod-template-hash` label): equal templates give
     /// equal hashes, so re-applying an unchanged Deployment keeps its pods and a changed one replaces them.
-    public var templateHash: String {
+    public var templateHash: String { template.hash }
+}
+
+extension PodTemplate {
+    /// A short stable hash of the template; see ``DeploymentManifest/templateHash``.
+    public var hash: String {
+        let template = self
         var hash = FNV1a()
         func field(_ s: String) {
             hash.add(s)

@@ -95,9 +95,17 @@ private struct EventWriter {
         }
     }
 
-    /// Plain when a plain scalar reads back as this very string; double-quoted otherwise.
+    /// Plain when every common reader takes the plain scalar for this very string; double-quoted otherwise. Beyond
+    /// Lanyard's own reading (YAML 1.2 core with 1.1 booleans), YAML 1.1 readers (PyYAML, go-yaml v2 under
+    /// kubectl) also resolve timestamps, base-60 numbers, `y`/`n`, `=` and `<<`: anything starting like a
+    /// number is quoted, as kubectl quotes timestamps.
     private func style(of text: String) -> yaml_scalar_style_t {
-        !text.isEmpty && ScalarKind(plain: text) == .string ? YAML_ANY_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE
+        guard let first = text.unicodeScalars.first, ScalarKind(plain: text) == .string else { return YAML_DOUBLE_QUOTED_SCALAR_STYLE }
+        let second = text.unicodeScalars.dropFirst().first
+        let isDigit = { (scalar: Unicode.Scalar?) in scalar.map { ("0"..."9").contains($0) } ?? false }
+        let numberLike = isDigit(first) || ("+-.".unicodeScalars.contains(first) && (isDigit(second) || second == "."))
+        let yaml11Words: Set<String> = ["y", "Y", "n", "N", "=", "<<"]
+        return numberLike || yaml11Words.contains(text) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE
     }
 
     private func scalar(_ text: String, style: yaml_scalar_style_t) throws(YAMLWriteError) {

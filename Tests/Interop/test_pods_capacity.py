@@ -120,7 +120,7 @@ def test_get_output_applies_back_unchanged(binary, small, output):
     name = unique("round").lower()
     manifest = json.loads(deployment(name, 1))
     container = manifest["spec"]["template"]["spec"]["containers"][0]
-    container["args"] = ["3600", "yes", ""]
+    container["args"] = ["3600", "yes", "", "2024-01-01", "a\u0085b", "del\u007f"]
     container["env"] = [{"name": "N", "value": "0x1F"}]
     out = apply(binary, small, json.dumps(manifest))
     assert out.returncode == 0 and f"deployment.apps/{name} created" in out.stdout, out
@@ -130,6 +130,12 @@ def test_get_output_applies_back_unchanged(binary, small, output):
         if output == "yaml":
             assert printed.stdout.startswith("apiVersion: apps/v1\n"), printed.stdout
             assert '- "3600"' in printed.stdout and '- "yes"' in printed.stdout, printed.stdout
+        again = apply(binary, small, printed.stdout)
+        assert again.returncode == 0 and f"deployment.apps/{name} unchanged" in again.stdout, (again, printed.stdout)
+
+        printed = get(binary, small, "deployments", "-o", output)  # a List
+        assert printed.returncode == 0, printed
+        assert "kind: List" in printed.stdout or '"kind" : "List"' in printed.stdout, printed.stdout
         again = apply(binary, small, printed.stdout)
         assert again.returncode == 0 and f"deployment.apps/{name} unchanged" in again.stdout, (again, printed.stdout)
 

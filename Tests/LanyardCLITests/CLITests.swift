@@ -106,7 +106,8 @@ import Testing
     /// No profile file, no variables, no local root key.
     let environment = ["LANYARD_CONFIG_FILE": "/nonexistent/config.json", "LANYARD_DATA": "/nonexistent/data"]
 
-    @Test(arguments: [["apply"], ["exec"], ["exec", "web"], ["delete"], ["logs"], ["get"], ["annotate"], ["get", "pods", "-o", "xml"]])
+    @Test(arguments: [["apply"], ["exec"], ["exec", "web"], ["delete"], ["logs"], ["get"], ["annotate"], ["get", "pods", "-o", "xml"],
+        ["get", "pods", "web", "-A"]])
     func usageErrorsComeBeforeTheMissingCredentials(_ words: [String]) async {
         #expect(await CLI.run(words, environment: environment) == 2, "a usage error (2), not 'no credentials' (1)")
     }

@@ -410,7 +410,10 @@ struct ExecFinishTests {
     @Test(arguments: ["yaml", "json"])
     func aDeploymentReadsBackAsTheSameTemplate(format: String) throws {
         var deployment = Fixture.deployment("web", replicas: 3)
-        deployment.template.spec.containers[0].args = ["3600", "true", "", "a: b", "- x", "#c", "multi\nline", "0x1F", "null", "~"]
+        deployment.template.spec.containers[0].args = [
+            "3600", "true", "", "a: b", "- x", "#c", "multi\nline", "0x1F", "null", "~", "2024-01-01", "1:30", "=", "<<", "y",
+            "nel\u{85}", "del\u{7F}", "c1\u{9B}", "ls\u{2028}", "x\u{FEFF}", "tab\there", " both ",
+        ]
         deployment.template.spec.containers[0].env = [EnvVar(name: "YES", value: "yes"), EnvVar(name: "U", value: "日本 ✓")]
         deployment.template.spec.containers[0].workingDir = "/srv"
         let summary = try #require(DeploymentSummary.summaries(pods(of: deployment)).first)
@@ -435,6 +438,28 @@ struct ExecFinishTests {
         #expect(read.metadata.name == "web-h-x1")
         #expect(read.spec == group.template.spec)
         #expect(read.metadata.annotations == group.Annotations)
+    }
+
+    @Test(arguments: ["yaml", "json"])
+    func aListOfPodsReadsBackAsThosePods(format: String) throws {
+        let group = try PodViewTests().group()
+        var other = group
+        other.ContainerGroupName = "web-h-x2"
+        let list: [String: Any] = ["apiVersion": "v1", "kind": "List", "items": [group, other].map(PodView.kubernetesObject)]
+        let objects = try ManifestParser.parse(try rendered(list, as: format)).objects
+        #expect(objects.map(\.metadata.name) == ["web-h-x1", "web-h-x2"])
+    }
+
+    /// A pod edited after it was created (annotated) no longer shows the template the Deployment applied; the
+    /// Deployment's template is read from a pod that still does.
+    @Test func theTemplateComesFromAPodStillAsApplied() throws {
+        let deployment = Fixture.deployment("web", replicas: 2)
+        var groups = pods(of: deployment)
+        groups[1].CreationTime = "2026-01-01T00:00:09Z"
+        groups[1].Annotations?["extra"] = "1"
+        let summary = try #require(DeploymentSummary.summaries(groups).first)
+        #expect(summary.template == deployment.template)
+        #expect(summary.templateHash == deployment.templateHash)
     }
 
     @Test func yamlLooksLikeKubectls() throws {
