@@ -125,9 +125,9 @@ enum ApplyCommand {
         Usage: lanyard apply -f FILE|- [-n NAMESPACE] [--profile P] [--endpoint H:P]
 
         Creates the pods that Kubernetes manifests describe (kinds Pod and Deployment, and v1 Lists of them as get
-        -o yaml|json prints; several documents separated by ---), as ACK's virtual node does: each pod becomes one signed ECI CreateContainerGroup call with your own
-        credentials, and its RAM role comes from its own annotation k8s.aliyun.com/eci-ram-role-name (for a
-        Deployment, from spec.template.metadata.annotations). The whole file is checked first: an error (with line
+        -o yaml|json prints; several documents separated by ---), as ACK's virtual node does: each pod becomes one
+        signed ECI CreateContainerGroup call with your own credentials, and its RAM role comes from its own
+        annotation k8s.aliyun.com/eci-ram-role-name (for a Deployment, from spec.template.metadata.annotations). The whole file is checked first: an error (with line
         and column) means nothing is created.
 
         A Deployment keeps spec.replicas pods named <deployment>-<template hash>-<random>, tagged with the

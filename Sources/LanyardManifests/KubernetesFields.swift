@@ -1,7 +1,8 @@
 /// The field names Kubernetes' API (core/v1 and apps/v1, as of 1.32) defines on the objects a manifest is read
 /// into, and on the parts of them manifests most often carry (resources, ports, probes, tolerations, strategy,
-/// security contexts); deeper structures (affinity, volumes' sources, probe handlers) are not checked. A key outside these is a typo or a field of another kind (`restartpolicy`, `replica`, `command` one level
-/// too high); like kubectl's default strict validation, it is refused rather than silently dropped. Whether
+/// security contexts); deeper structures (affinity, volumes' sources, probe handlers) are not checked. A key
+/// outside these is a typo or a field of another kind (`restartpolicy`, `replica`, `command` one level too
+/// high); like kubectl's default strict validation, it is refused rather than silently dropped. Whether
 /// Lanyard gives a known field meaning is a separate question (see `ObjectReader.unsupportedPodFields`).
 enum KubernetesFields {
     /// A Pod or Deployment document.

@@ -11,9 +11,9 @@ public struct YAMLWriteError: Error, Sendable, Hashable, CustomStringConvertible
 }
 
 /// Writes a JSON-shaped value (string-keyed dictionaries, arrays, strings, integers, floating-point numbers,
-/// booleans) as one YAML document, as `kubectl get -o yaml` prints objects: block style, keys in
-/// order, and a string quoted exactly when reading it plain would give something else (`"3600"`, `"true"`,
-/// `""`), so what is written reads back as the same value.
+/// booleans) as one YAML document, as `kubectl get -o yaml` prints objects: block style, keys in order, and a
+/// string double-quoted whenever a YAML 1.1 or 1.2 reader could take it plain for something else (`"3600"`,
+/// `"true"`, `""`, `"2024-01-01"`), so what is written reads back as the same value.
 public enum YAMLWriter {
     /// The document's text.
     public static func document(_ value: Any) throws(YAMLWriteError) -> String {
@@ -57,7 +57,8 @@ private func appendToOutput(_ data: UnsafeMutableRawPointer?, _ buffer: UnsafeMu
 private struct EventWriter {
     let emitter: UnsafeMutablePointer<yaml_emitter_t>
 
-    init(emitter: UnsafeMutablePointer<yaml_emitter_t>) { self.emitter = emitter }
+    /// Plain scalars YAML 1.1 readers resolve that Lanyard's own reading does not.
+    private static let yaml11Words: Set<String> = ["y", "Y", "n", "N", "=", "<<"]
 
     /// Initialises an event with `make` and hands it to the emitter (which takes ownership of it).
     func emit(_ make: (inout yaml_event_t) -> Int32) throws(YAMLWriteError) {
@@ -104,8 +105,7 @@ private struct EventWriter {
         let second = text.unicodeScalars.dropFirst().first
         let isDigit = { (scalar: Unicode.Scalar?) in scalar.map { ("0"..."9").contains($0) } ?? false }
         let numberLike = isDigit(first) || ("+-.".unicodeScalars.contains(first) && (isDigit(second) || second == "."))
-        let yaml11Words: Set<String> = ["y", "Y", "n", "N", "=", "<<"]
-        return numberLike || yaml11Words.contains(text) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE
+        return numberLike || Self.yaml11Words.contains(text) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE
     }
 
     private func scalar(_ text: String, style: yaml_scalar_style_t) throws(YAMLWriteError) {
